@@ -1,0 +1,45 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint format bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, migrate an SQLite database, load the demo data and serve on http://127.0.0.1:8000
+demo: $(STAMP)
+	$(BIN)/cocotte migrate --noinput
+	$(BIN)/cocotte seed_demo
+	@echo "\nCocotte : http://$(HOST):$(PORT)/  — API : http://$(HOST):$(PORT)/api/v1/docs  — équipe : http://$(HOST):$(PORT)/admin/\n"
+	DEBUG=$${DEBUG:-true} $(BIN)/cocotte runserver $(HOST):$(PORT)
+
+## Lint and run the whole test suite (SQLite unless DATABASE_URL says otherwise)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Benchmarks on PostgreSQL (BENCH_DATABASE_URL); results printed and written to bench/results/
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Cocotte: the platform of a network of rural tiers-lieux."""

@@ -1,0 +1,49 @@
+"""API: the caller's own account."""
+
+from ninja import Router, Schema
+
+from cocotte.core.schemas import error_responses
+
+from .auth import member_auth
+from .permissions import is_admin
+
+router = Router(tags=["me"], auth=member_auth)
+
+
+class ProfileOut(Schema):
+    status: str
+    organisation: str | None
+    phone: str
+    commune: str
+    language: str
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    profile: ProfileOut
+    staff_of: list[str]
+    is_admin: bool
+
+
+@router.get("/me", response={200: MeOut, **error_responses(401)}, summary="Mon compte")
+def me(request):
+    user = request.auth
+    profile = user.profile  # every account has one (accounts.apps)
+    return MeOut(
+        id=user.pk,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        profile=ProfileOut(
+            status=profile.status,
+            organisation=profile.organisation.name if profile.organisation else None,
+            phone=profile.phone,
+            commune=profile.commune,
+            language=profile.language,
+        ),
+        staff_of=sorted(user.staffed_sites.values_list("slug", flat=True)),
+        is_admin=is_admin(user),
+    )

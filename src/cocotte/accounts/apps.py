@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "cocotte.accounts"
+    label = "accounts"
+    verbose_name = _("Comptes")
+
+    def ready(self):
+        from .models import Profile, User
+
+        def ensure_profile(sender, instance, created, raw=False, **kwargs):
+            # Every account has a profile, however it was made (sign-up, admin, command, fixture).
+            if created and not raw:
+                Profile.objects.get_or_create(user=instance)
+
+        post_save.connect(ensure_profile, sender=User, weak=False, dispatch_uid="accounts_ensure_profile")

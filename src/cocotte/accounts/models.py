@@ -1,0 +1,178 @@
+"""People: members, their organisations and profile, and personal API tokens.
+
+The login is the email address. Site staff are attached to the sites they manage by `spaces.Site.staff`;
+the permission rules that read it live in `accounts.permissions`.
+"""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractUser):
+    """A person with an account. `is_staff` opens the Django admin; site staff also appear in `Site.staff`."""
+
+    username = None
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Organisation(models.Model):
+    """A company, association or public body that members belong to (and, later, that gets invoiced)."""
+
+    name = models.CharField(_("nom"), max_length=200)
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True, help_text=_("9 chiffres, sans espace."))
+    address = models.TextField(_("adresse"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["siren"], condition=~models.Q(siren=""), name="accounts_organisation_siren_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Profile(models.Model):
+    class Status(models.TextChoices):
+        TELEWORKER = "teleworker", _("télétravailleur salarié")
+        PROJECT_HOLDER = "project_holder", _("porteur de projet")
+        COMPANY = "company", _("entreprise")
+        ASSOCIATION = "association", _("association")
+        OTHER = "other", _("autre")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.OTHER)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    commune = models.CharField(_("commune de résidence"), max_length=120, blank=True)
+    language = models.CharField(
+        _("langue"), max_length=5, choices=[("fr", "Français"), ("en", "English")], default="fr"
+    )
+
+    class Meta:
+        verbose_name = _("profil")
+        verbose_name_plural = _("profils")
+
+    def __str__(self):
+        return str(self.user)
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once, at creation."""
+
+    PREFIX = "cct_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nom"), max_length=100, default="API")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(_("début du jeton"), max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("jeton d’API")
+        verbose_name_plural = _("jetons d’API")
+
+    def __str__(self):
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def issue(cls, user, name="API") -> tuple["ApiToken", str]:
+        """Create a token and return it with the raw secret, which is never stored."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=_hash_token(raw), hint=raw[:8])
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str):
+        """The active user behind a raw token, or None."""
+        token = (
+            cls.objects.live()
+            .select_related("user")
+            .filter(key_hash=_hash_token(raw), user__is_active=True)
+            .first()
+        )
+        if token is None:
+            return None
+        # Record use at most once a minute: a token that hammers the API must not write on every call.
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user
+
+    def revoke(self):
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])

@@ -1,0 +1,462 @@
+"""API: availability, bookings, series and blocks. Thin: parse, find what the caller may touch, call a service."""
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import field_validator
+
+from cocotte.accounts import permissions
+from cocotte.accounts.auth import member_auth, public_auth
+from cocotte.core.schemas import error_responses
+from cocotte.core.timeutils import day_bounds, zone
+from cocotte.spaces.models import Resource, Site
+
+from . import services
+from .errors import Forbidden, NotFound
+from .models import Block, Booking
+
+router = Router(tags=["bookings"], auth=member_auth)
+
+MAX_AVAILABILITY_DAYS = 31
+
+
+# --- schemas ------------------------------------------------------------------------------------------------
+
+
+class SlotOut(Schema):
+    start: datetime
+    end: datetime
+    places_left: int
+
+
+class BusyOut(Schema):
+    start: datetime
+    end: datetime
+    kind: Literal["booking", "block"]
+    status: str = Field("", description="Statut de la réservation (pending, confirmed).")
+    reason: str = Field("", description="Motif d’une indisponibilité.")
+    mine: bool = False
+    booking: int | None = Field(None, description="Identifiant, pour son membre et l’équipe du site.")
+    member: str | None = Field(None, description="Nom du membre, pour l’équipe du site seulement.")
+
+
+class ResourceAvailabilityOut(Schema):
+    resource: int
+    name: str
+    kind: str
+    capacity: int
+    free: list[SlotOut]
+    busy: list[BusyOut]
+    full: list[SlotOut]
+
+
+class AvailabilityOut(Schema):
+    site: str
+    start: datetime
+    end: datetime
+    resources: list[ResourceAvailabilityOut]
+
+
+class AvailabilityQuery(Schema):
+    site: str
+    date: date
+    days: int = Field(1, ge=1, le=MAX_AVAILABILITY_DAYS)
+    kind: Resource.Kind | None = None
+
+
+class BookingOut(Schema):
+    id: int
+    resource: int
+    resource_name: str
+    site: str
+    start: datetime
+    end: datetime
+    status: Booking.Status
+    series: int | None
+    member: int
+    booked_by: int | None
+    note: str
+    staff_reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_resource(obj: Booking) -> int:
+        return obj.resource_id
+
+    @staticmethod
+    def resolve_resource_name(obj: Booking) -> str:
+        return obj.resource.name
+
+    @staticmethod
+    def resolve_site(obj: Booking) -> str:
+        return obj.resource.site.slug
+
+    @staticmethod
+    def resolve_series(obj: Booking) -> int | None:
+        return obj.series_id
+
+    @staticmethod
+    def resolve_member(obj: Booking) -> int:
+        return obj.member_id
+
+    @staticmethod
+    def resolve_booked_by(obj: Booking) -> int | None:
+        return obj.booked_by_id
+
+
+class OccurrenceOut(Schema):
+    start: datetime
+    end: datetime
+    free: bool
+    code: str | None = None
+    detail: str | None = None
+    booking: int | None = None
+
+
+class BookingCreatedOut(BookingOut):
+    occurrences: list[OccurrenceOut] = Field(
+        default_factory=list, description="Pour une série : chaque occurrence, réservée ou non, et pourquoi."
+    )
+
+
+class BookingIn(Schema):
+    resource: int
+    start: datetime
+    end: datetime
+    rrule: str | None = Field(
+        None, max_length=500, description="Récurrence RFC 5545, par exemple FREQ=WEEKLY;COUNT=10."
+    )
+    skip_conflicts: bool = Field(
+        False, description="Série : réserver les occurrences libres seulement (sinon tout ou rien)."
+    )
+    member: int | None = Field(None, description="Réserver pour ce membre (équipe du site seulement).")
+    note: str = Field("", max_length=2000)
+
+    @field_validator("rrule")
+    @classmethod
+    def blank_is_none(cls, value):
+        return value or None
+
+
+class PreviewIn(Schema):
+    resource: int
+    start: datetime
+    end: datetime
+    rrule: str = Field(..., min_length=1, max_length=500)
+    member: int | None = None
+
+
+class MoveIn(Schema):
+    start: datetime | None = None
+    end: datetime | None = None
+    resource: int | None = None
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+class SeriesCancelledOut(Schema):
+    series: int
+    cancelled: list[int]
+    kept: list[OccurrenceOut]
+
+
+class BlockIn(Schema):
+    resource: int
+    start: datetime
+    end: datetime
+    reason: str = Field(..., min_length=1, max_length=200)
+    kind: Block.Kind = Block.Kind.MAINTENANCE
+    cancel_conflicting: bool = False
+
+
+class BlockOut(Schema):
+    id: int
+    resource: int
+    start: datetime
+    end: datetime
+    kind: Block.Kind
+    reason: str
+    cancelled_bookings: list[int] = []
+
+    @staticmethod
+    def resolve_resource(obj: Block) -> int:
+        return obj.resource_id
+
+
+class BookingListQuery(Schema):
+    when: Literal["upcoming", "past", "all"] = "upcoming"
+    status: Booking.Status | None = None
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _resource(pk: int) -> Resource:
+    resource = Resource.objects.select_related("site").filter(pk=pk).first()
+    if resource is None:
+        raise NotFound(f"Ressource {pk} introuvable.", field="resource")
+    return resource
+
+
+def _member(request, pk: int | None):
+    if pk is None or pk == request.auth.pk:
+        return request.auth
+    if not permissions.is_any_site_staff(request.auth):
+        raise Forbidden("Seule l’équipe d’un site peut réserver pour quelqu’un d’autre.", field="member")
+    member = get_user_model().objects.filter(pk=pk).first()
+    if member is None:
+        raise NotFound(f"Membre {pk} introuvable.", field="member")
+    return member
+
+
+def _occurrences(occurrences, bookings=()) -> list[OccurrenceOut]:
+    booked = {b.start: b.pk for b in bookings}
+    return [
+        OccurrenceOut(
+            start=o.start,
+            end=o.end,
+            free=o.is_free,
+            code=o.problem.code if o.problem else None,
+            detail=o.problem.message if o.problem else None,
+            booking=booked.get(o.start),
+        )
+        for o in occurrences
+    ]
+
+
+# --- availability -------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/availability",
+    auth=public_auth,
+    response={200: AvailabilityOut, **error_responses(401, 404, 422)},
+    summary="Créneaux libres et occupés des ressources d’un site",
+)
+def availability(request, query: Query[AvailabilityQuery]):
+    site = get_object_or_404(
+        Site.objects.prefetch_related("opening_hours", "closures"), slug=query.site, is_active=True
+    )
+    tz = zone(site.timezone)
+    start = day_bounds(query.date, tz)[0]
+    end = day_bounds(query.date + timedelta(days=query.days - 1), tz)[1]
+    resources = Resource.objects.filter(site=site, is_active=True)
+    if query.kind:
+        resources = resources.filter(kind=query.kind)
+    resources = list(resources)
+    for resource in resources:
+        resource.site = site  # share the prefetched site: no query per resource
+    results = services.availability(resources, start, end)
+
+    viewer = request.auth
+    sees_names = permissions.can_see_who_booked(viewer, site.pk)
+    names = {}
+    if sees_names:
+        member_ids = {b.member_id for r in results for b in r.busy if b.member_id}
+        names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=member_ids)}
+    rows = []
+    for entry in results:
+        busy = []
+        for item in entry.busy:
+            mine = item.member_id is not None and item.member_id == viewer.pk
+            busy.append(
+                BusyOut(
+                    start=item.start,
+                    end=item.end,
+                    kind=item.kind,
+                    status=item.status,
+                    reason=item.reason,
+                    mine=mine,
+                    booking=item.id if item.kind == "booking" and (mine or sees_names) else None,
+                    member=names.get(item.member_id) if sees_names else None,
+                )
+            )
+        rows.append(
+            ResourceAvailabilityOut(
+                resource=entry.resource.pk,
+                name=entry.resource.name,
+                kind=entry.resource.kind,
+                capacity=entry.resource.capacity,
+                free=[SlotOut(start=s.start, end=s.end, places_left=s.places_left) for s in entry.free],
+                busy=busy,
+                full=[SlotOut(start=s.start, end=s.end, places_left=0) for s in entry.full],
+            )
+        )
+    return AvailabilityOut(site=site.slug, start=start, end=end, resources=rows)
+
+
+# --- bookings -----------------------------------------------------------------------------------------------
+
+
+@router.get("/bookings", response=list[BookingOut], summary="Mes réservations")
+@paginate(LimitOffsetPagination)
+def list_bookings(request, filters: Query[BookingListQuery]):
+    bookings = Booking.objects.filter(member=request.auth).select_related("resource__site")
+    now = timezone.now()
+    if filters.when == "upcoming":
+        bookings = bookings.filter(end__gt=now).order_by("start", "id")
+    elif filters.when == "past":
+        bookings = bookings.filter(end__lte=now).order_by("-start", "-id")
+    else:
+        bookings = bookings.order_by("-start", "-id")
+    if filters.status:
+        bookings = bookings.filter(status=filters.status)
+    return bookings
+
+
+@router.post(
+    "/bookings",
+    response={201: BookingCreatedOut, **error_responses(401, 403, 404, 409, 422)},
+    summary="Réserver (un créneau, ou une série avec `rrule`)",
+)
+def create_booking(request, payload: BookingIn):
+    resource = _resource(payload.resource)
+    member = _member(request, payload.member)
+    common = {
+        "resource": resource,
+        "member": member,
+        "start": payload.start,
+        "end": payload.end,
+        "by": request.auth,
+        "note": payload.note,
+    }
+    if payload.rrule is None:
+        return 201, services.book(**common)
+    result = services.book_series(**common, rrule=payload.rrule, skip_conflicts=payload.skip_conflicts)
+    first = Booking.objects.select_related("resource__site").get(pk=result.bookings[0].pk)
+    out = BookingCreatedOut.from_orm(first)
+    out.occurrences = _occurrences(result.occurrences, result.bookings)
+    return 201, out
+
+
+@router.post(
+    "/bookings/preview",
+    response={200: list[OccurrenceOut], **error_responses(401, 403, 404, 422)},
+    summary="Voir les conflits de chaque occurrence d’une série, sans rien réserver",
+)
+def preview_series(request, payload: PreviewIn):
+    resource = _resource(payload.resource)
+    occurrences = services.preview_series(
+        resource=resource,
+        member=_member(request, payload.member),
+        start=payload.start,
+        end=payload.end,
+        rrule=payload.rrule,
+        by=request.auth,
+    )
+    return _occurrences(occurrences)
+
+
+@router.get(
+    "/bookings/{booking_id}",
+    response={200: BookingOut, **error_responses(401, 404)},
+    summary="Une réservation",
+)
+def get_booking(request, booking_id: int):
+    return services.get_booking_for(request.auth, booking_id)
+
+
+@router.patch(
+    "/bookings/{booking_id}",
+    response={200: BookingOut, **error_responses(401, 403, 404, 409, 422)},
+    summary="Déplacer une réservation",
+)
+def move_booking(request, booking_id: int, payload: MoveIn):
+    booking = services.get_booking_for(request.auth, booking_id)
+    target = _resource(payload.resource) if payload.resource is not None else booking.resource
+    return services.move(
+        booking,
+        by=request.auth,
+        start=payload.start or booking.start,
+        end=payload.end or booking.end,
+        resource=target,
+    )
+
+
+@router.delete(
+    "/bookings/{booking_id}",
+    response={200: BookingOut, **error_responses(401, 403, 404, 422)},
+    summary="Annuler une réservation (une occurrence d’une série : celle-ci seulement)",
+)
+def cancel_booking(request, booking_id: int):
+    booking = services.get_booking_for(request.auth, booking_id)
+    return services.cancel(booking, by=request.auth)
+
+
+@router.post(
+    "/bookings/{booking_id}/approve",
+    response={200: BookingOut, **error_responses(401, 403, 404, 422)},
+    summary="Valider une demande (équipe du site)",
+)
+def approve_booking(request, booking_id: int, payload: ReasonIn | None = None):
+    booking = services.get_booking_for(request.auth, booking_id)
+    return services.approve(booking, by=request.auth, reason=payload.reason if payload else "")
+
+
+@router.post(
+    "/bookings/{booking_id}/refuse",
+    response={200: BookingOut, **error_responses(401, 403, 404, 422)},
+    summary="Refuser une demande, avec le motif dit au membre (équipe du site)",
+)
+def refuse_booking(request, booking_id: int, payload: ReasonIn):
+    booking = services.get_booking_for(request.auth, booking_id)
+    return services.refuse(booking, by=request.auth, reason=payload.reason)
+
+
+@router.delete(
+    "/series/{series_id}",
+    response={200: SeriesCancelledOut, **error_responses(401, 403, 404)},
+    summary="Annuler les occurrences à venir d’une série",
+)
+def cancel_series(request, series_id: int):
+    series = services.get_series_for(request.auth, series_id)
+    result = services.cancel_series(series, by=request.auth)
+    return SeriesCancelledOut(
+        series=series.pk,
+        cancelled=[b.pk for b in result.cancelled],
+        kept=[
+            OccurrenceOut(start=b.start, end=b.end, free=False, code=e.code, detail=e.message, booking=b.pk)
+            for b, e in result.kept
+        ],
+    )
+
+
+# --- blocks (site staff) ------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/blocks",
+    response={201: BlockOut, **error_responses(401, 403, 404, 409, 422)},
+    summary="Rendre une ressource indisponible (maintenance, fermeture)",
+)
+def create_block(request, payload: BlockIn):
+    resource = _resource(payload.resource)
+    block, cancelled = services.block(
+        resource,
+        by=request.auth,
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+        kind=payload.kind,
+        cancel_conflicting=payload.cancel_conflicting,
+    )
+    out = BlockOut.from_orm(block)
+    out.cancelled_bookings = [b.pk for b in cancelled]
+    return 201, out
+
+
+@router.delete(
+    "/blocks/{block_id}",
+    response={204: None, **error_responses(401, 403, 404)},
+    summary="Lever une indisponibilité",
+)
+def delete_block(request, block_id: int):
+    services.unblock(services.get_block_for(request.auth, block_id), by=request.auth)
+    return 204, None

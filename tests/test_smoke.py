@@ -1,0 +1,8 @@
+def test_home_page_links_to_the_api_docs(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"/api/v1/docs" in response.content
+
+
+def test_health_says_the_database_answers(client, db):
+    assert client.get("/health").json() == {"status": "ok"}
