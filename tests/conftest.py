@@ -150,3 +150,9 @@ def book():
         return services.book(resource=resource, member=member, start=start, end=end, **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing passwords properly is slow on purpose; tests create many accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -691,8 +691,13 @@ def _audit_many(by, action: str, objects, describe) -> None:
 
 
 def _locked_booking(booking: Booking) -> Booking:
-    """Re-read the booking under lock, inside the caller's transaction: its status may have just changed."""
-    return Booking.objects.select_for_update().select_related("resource__site").get(pk=booking.pk)
+    """Re-read the booking under lock, inside the caller's transaction: its status may have just changed.
+
+    Only the booking's row is locked (`of=("self",)`): a plain FOR UPDATE over the join would also lock its
+    resource and site rows, a second resource lock that deadlocks moves crossing between two resources."""
+    return (
+        Booking.objects.select_for_update(of=("self",)).select_related("resource__site").get(pk=booking.pk)
+    )
 
 
 def move(

@@ -9,6 +9,25 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+# Where France has extra public holidays (the `holidays` library's codes); school zones are left out.
+HOLIDAY_SUBDIVISIONS = [
+    ("57", "Moselle"),
+    ("6AE", "Alsace"),
+    ("971", "Guadeloupe"),
+    ("972", "Martinique"),
+    ("973", "Guyane"),
+    ("974", "La Réunion"),
+    ("976", "Mayotte"),
+    ("BL", "Saint-Barthélemy"),
+    ("MF", "Saint-Martin"),
+    ("NC", "Nouvelle-Calédonie"),
+    ("PF", "Polynésie française"),
+    ("PM", "Saint-Pierre-et-Miquelon"),
+    ("TF", "Terres australes françaises"),
+    ("WF", "Wallis-et-Futuna"),
+]
+
+
 class Network(models.Model):
     """The operator's network of tiers-lieux (Hautes Terres Communauté in the demo)."""
 
@@ -42,10 +61,11 @@ class Site(models.Model):
     )
     closed_on_public_holidays = models.BooleanField(_("fermé les jours fériés"), default=True)
     holiday_subdivision = models.CharField(
-        _("subdivision pour les jours fériés"),
+        _("jours fériés locaux"),
         max_length=5,
         blank=True,
-        help_text=_("Département pour les fériés locaux (57, 67, 68 en Alsace-Moselle) ; vide ailleurs."),
+        choices=HOLIDAY_SUBDIVISIONS,
+        help_text=_("Alsace, Moselle ou outre-mer ont des jours fériés de plus ; vide en métropole ailleurs."),
     )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("équipe"), blank=True, related_name="staffed_sites"

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('timezone', models.CharField(default='Europe/Paris', max_length=50, verbose_name='fuseau horaire')),
                 ('half_day_split', models.TimeField(default=datetime.time(13, 0), help_text='Heure qui sépare la matinée de l’après-midi pour les réservations à la demi-journée.', verbose_name='fin de la matinée')),
                 ('closed_on_public_holidays', models.BooleanField(default=True, verbose_name='fermé les jours fériés')),
-                ('holiday_subdivision', models.CharField(blank=True, help_text='Département pour les fériés locaux (57, 67, 68 en Alsace-Moselle) ; vide ailleurs.', max_length=5, verbose_name='subdivision pour les jours fériés')),
+                ('holiday_subdivision', models.CharField(blank=True, choices=[('57', 'Moselle'), ('6AE', 'Alsace'), ('971', 'Guadeloupe'), ('972', 'Martinique'), ('973', 'Guyane'), ('974', 'La Réunion'), ('976', 'Mayotte'), ('BL', 'Saint-Barthélemy'), ('MF', 'Saint-Martin'), ('NC', 'Nouvelle-Calédonie'), ('PF', 'Polynésie française'), ('PM', 'Saint-Pierre-et-Miquelon'), ('TF', 'Terres australes françaises'), ('WF', 'Wallis-et-Futuna')], help_text='Alsace, Moselle ou outre-mer ont des jours fériés de plus ; vide en métropole ailleurs.', max_length=5, verbose_name='jours fériés locaux')),
                 ('opened_on', models.DateField(blank=True, null=True, verbose_name='ouvert depuis')),
                 ('is_active', models.BooleanField(default=True, verbose_name='actif')),
                 ('network', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='spaces.network')),

@@ -1,0 +1,53 @@
+"""The production checklist: `cocotte check --deploy` passes with the documented variables."""
+
+import os
+import subprocess
+import sys
+
+
+def run_check(tmp_path, **env):
+    environment = {
+        **os.environ,
+        "COCOTTE_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "cocotte.settings",
+        **env,
+    }
+    environment.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cocotte", "check", "--deploy", "--fail-level", "WARNING"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_documented_production_settings_pass_the_deploy_check(tmp_path):
+    result = run_check(
+        tmp_path,
+        SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        SECURE="true",
+        ALLOWED_HOSTS="cocotte.example.org",
+        DEBUG="false",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_embedded_defaults_warn_before_production(tmp_path):
+    result = run_check(tmp_path)
+    assert result.returncode != 0
+    assert "SECURE" in result.stderr + result.stdout or "security" in (result.stderr + result.stdout).lower()
+
+
+def test_a_mistyped_boolean_stops_the_start_with_its_name(tmp_path):
+    result = run_check(tmp_path, DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_a_secret_key_is_generated_once_and_kept(tmp_path):
+    run_check(tmp_path)
+    first = (tmp_path / "secret_key").read_text()
+    run_check(tmp_path)
+    assert (tmp_path / "secret_key").read_text() == first
+    assert len(first) > 50
