@@ -1,8 +1,42 @@
 """The admin shows bookings; it does not write them (the engine in `services` does, with its checks)."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from cocotte.spaces.admin import ResourceAdmin
+from cocotte.spaces.models import Resource
+
+from . import services
 from .models import Block, Booking, BookingSeries
+
+
+class ResourceForm(forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = "__all__"  # noqa: DJ007 — the admin decides which fields it shows
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity < self.instance.capacity:
+            peak = services.peak_upcoming_use(self.instance)
+            if peak > capacity:
+                raise forms.ValidationError(
+                    _(
+                        "%(peak)s réservations à venir se chevauchent : annulez-en avant de réduire la capacité."
+                    )
+                    % {"peak": peak}
+                )
+        return capacity
+
+
+# The resource form knows bookings only here: spaces sits below bookings and cannot import it.
+admin.site.unregister(Resource)
+
+
+@admin.register(Resource)
+class ResourceWithBookingsAdmin(ResourceAdmin):
+    form = ResourceForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,14 @@ class BookingsConfig(AppConfig):
     name = "cocotte.bookings"
     label = "bookings"
     verbose_name = _("Réservations")
+
+    def ready(self):
+        from cocotte.spaces.models import Resource
+
+        from .services import sync_exclusive_flag
+
+        def resource_saved(sender, instance, raw=False, **kwargs):
+            if not raw:
+                sync_exclusive_flag(instance)
+
+        post_save.connect(resource_saved, sender=Resource, weak=False, dispatch_uid="bookings_sync_exclusive")

@@ -695,9 +695,7 @@ def _locked_booking(booking: Booking) -> Booking:
 
     Only the booking's row is locked (`of=("self",)`): a plain FOR UPDATE over the join would also lock its
     resource and site rows, a second resource lock that deadlocks moves crossing between two resources."""
-    return (
-        Booking.objects.select_for_update(of=("self",)).select_related("resource__site").get(pk=booking.pk)
-    )
+    return Booking.objects.select_for_update(of=("self",)).select_related("resource__site").get(pk=booking.pk)
 
 
 def move(
@@ -917,3 +915,21 @@ def load_history(bookings: list[Booking], *, batch_size: int = 5000) -> int:
         booking.exclusive = booking.resource.capacity == 1
     created = Booking.objects.bulk_create(bookings, batch_size=batch_size)
     return len(created)
+
+
+def sync_exclusive_flag(resource: Resource) -> int:
+    """Keep bookings' copy of "exclusive" in step with the resource's capacity (after an edit in the admin).
+
+    On PostgreSQL, making a pooled space exclusive while it holds overlapping live bookings fails here, at
+    the exclusion constraint: the admin form checks `peak_upcoming_use` first to say it kindly.
+    """
+    exclusive = not resource.is_pooled
+    return Booking.objects.filter(resource=resource).exclude(exclusive=exclusive).update(exclusive=exclusive)
+
+
+def peak_upcoming_use(resource: Resource) -> int:
+    """The most live bookings that overlap at any instant from now on."""
+    upcoming = (
+        Booking.objects.live().filter(resource=resource, end__gt=timezone.now()).values_list("start", "end")
+    )
+    return intervals.max_overlap(upcoming)

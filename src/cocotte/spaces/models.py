@@ -8,7 +8,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 # Where France has extra public holidays (the `holidays` library's codes); school zones are left out.
 HOLIDAY_SUBDIVISIONS = [
     ("57", "Moselle"),
@@ -65,7 +64,9 @@ class Site(models.Model):
         max_length=5,
         blank=True,
         choices=HOLIDAY_SUBDIVISIONS,
-        help_text=_("Alsace, Moselle ou outre-mer ont des jours fériés de plus ; vide en métropole ailleurs."),
+        help_text=_(
+            "Alsace, Moselle ou outre-mer ont des jours fériés de plus ; vide en métropole ailleurs."
+        ),
     )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("équipe"), blank=True, related_name="staffed_sites"

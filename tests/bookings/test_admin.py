@@ -1,0 +1,48 @@
+"""The team configures resources in the admin without breaking the bookings' guarantees."""
+
+import pytest
+
+from cocotte.bookings.admin import ResourceForm
+from cocotte.bookings.models import Booking
+from tests.helpers import day_ahead, paris
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(resource, **changes):
+    data = {f.name: getattr(resource, f.attname) for f in resource._meta.concrete_fields if f.name != "id"}
+    data["site"] = resource.site_id
+    data.update(changes)
+    return data
+
+
+def test_capacity_cannot_drop_below_the_upcoming_peak(make_user, open_space, book):
+    day = day_ahead()
+    for i in range(3):
+        book(make_user(f"p{i}@example.org"), open_space, paris(day, 8), paris(day, 13))
+    form = ResourceForm(data=form_data(open_space, capacity=1), instance=open_space)
+    assert not form.is_valid()
+    assert "3 réservations" in form.errors["capacity"][0]
+
+
+def test_bookings_follow_the_resource_when_it_becomes_pooled(alice, room, book):
+    day = day_ahead()
+    booking = book(alice, room, paris(day, 10), paris(day, 11))
+    assert Booking.objects.get(pk=booking.pk).exclusive
+    room.capacity = 4
+    room.save()
+    assert not Booking.objects.get(pk=booking.pk).exclusive
+
+
+def test_the_booking_admin_pages_answer_for_an_admin(client, root, alice, room, book):
+    book(alice, room, paris(day_ahead(), 10), paris(day_ahead(), 11))
+    client.force_login(root)
+    for url in (
+        "/admin/bookings/booking/",
+        "/admin/spaces/resource/",
+        f"/admin/spaces/resource/{room.pk}/change/",
+        "/admin/core/auditentry/",
+        "/admin/accounts/user/",
+        "/admin/spaces/site/",
+    ):
+        assert client.get(url).status_code == 200, url
