@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/cocotte migrate --noinput
 	$(BIN)/cocotte seed_demo
 	@echo "\nCocotte : http://$(HOST):$(PORT)/  — API : http://$(HOST):$(PORT)/api/v1/docs  — équipe : http://$(HOST):$(PORT)/admin/\n"
-	DEBUG=$${DEBUG:-true} $(BIN)/cocotte runserver $(HOST):$(PORT)
+	$(BIN)/cocotte runserver $(HOST):$(PORT)
 
 ## Lint and run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 test: $(STAMP)
