@@ -6,3 +6,9 @@ def test_home_page_links_to_the_api_docs(client):
 
 def test_health_says_the_database_answers(client, db):
     assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_the_api_docs_page_loads_its_scripts_from_this_server_not_a_cdn(client, db):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "ninja",  # serves the API docs' scripts itself instead of from a CDN
     "django_tasks",
     "django_tasks_db",
     "cocotte.core",
