@@ -147,7 +147,7 @@ class TestBlocks:
             services.block(room, by=sophie, start=paris(day, 8), end=paris(day, 12), reason="Fuite d’eau")
         assert caught.value.details[0]["booking"] == booking.pk
         assert not Block.objects.exists()
-        block, cancelled = services.block(
+        _block, cancelled = services.block(
             room,
             by=sophie,
             start=paris(day, 8),

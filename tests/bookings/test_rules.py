@@ -109,7 +109,7 @@ def test_bad_periods_are_refused_with_their_reason(alice, room, book, code, star
 
 def test_naive_datetimes_are_refused(alice, room, book):
     day = day_ahead()
-    naive = datetime.combine(day, time(10))  # noqa: DTZ001 — the point of the test
+    naive = datetime.combine(day, time(10))
     refused("naive_datetime", lambda: book(alice, room, naive, paris(day, 11)))
 
 

@@ -1,19 +1,21 @@
 """API: availability, bookings, series and blocks. Thin: parse, find what the caller may touch, call a service."""
 
-from datetime import date, datetime, timedelta
-from typing import Literal
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
 
 from cocotte.accounts import permissions
 from cocotte.accounts.auth import member_auth, public_auth
 from cocotte.core.schemas import error_responses
-from cocotte.core.timeutils import day_bounds, zone
+from cocotte.core.timeutils import day_bounds, is_aware, zone
+from cocotte.spaces.api import ResourceKind, SiteSlug
 from cocotte.spaces.models import Resource, Site
 
 from . import services
@@ -23,6 +25,50 @@ from .models import Block, Booking
 router = Router(tags=["bookings"], auth=member_auth)
 
 MAX_AVAILABILITY_DAYS = 31
+
+# Named apart from `Resource.Kind` (see spaces.api): one OpenAPI schema per name.
+BookingStatus = StrEnum("BookingStatus", [(choice.name, choice.value) for choice in Booking.Status])
+BlockKind = StrEnum("BlockKind", [(choice.name, choice.value) for choice in Block.Kind])
+
+# The years the engine accepts (services.EARLIEST_YEAR to LATEST_YEAR), for a date's schema.
+YEARS_2000_TO_2200 = r"^(20\d\d|21\d\d|2200)-"
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The same instant in UTC. ISO 8601 allows offsets up to ±23:59, PostgreSQL up to ±15:59: an instant
+    written "…+16:00" reached the database as it was and failed there (a 500)."""
+    if not is_aware(value):
+        return value  # the engine refuses it: naive_datetime
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return value  # near year 1 or 9999: the engine refuses it before any query (out_of_range)
+
+
+# An instant sent by a client: aware (with its offset), within the engine's years. Both are checked by the
+# engine, with their own codes (`naive_datetime`, `out_of_range`); the schema says so to client generators.
+Instant = Annotated[
+    datetime,
+    AfterValidator(_in_utc),
+    Field(
+        description="Date et heure avec décalage horaire, par exemple 2026-12-01T09:00:00+01:00.",
+        json_schema_extra={"pattern": YEARS_2000_TO_2200},
+    ),
+]
+
+# A first day of availability: a year inside the engine's, so that the period asked, in any zone and up to
+# MAX_AVAILABILITY_DAYS long, stays within them. Near year 1 or 9999 the period's bounds overflowed (a 500).
+FIRST_DAY_YEARS = range(services.EARLIEST_YEAR + 1, services.LATEST_YEAR)
+Day = Annotated[
+    date,
+    Field(
+        description=f"Premier jour (années {FIRST_DAY_YEARS[0]} à {FIRST_DAY_YEARS[-1]}).",
+        json_schema_extra={"pattern": r"^(200[1-9]|20[1-9]\d|21\d\d)-"},  # FIRST_DAY_YEARS
+    ),
+]
+
+# Free text that reaches the database: PostgreSQL refuses the NUL character in text (a 500 instead of a 422).
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 
 
 # --- schemas ------------------------------------------------------------------------------------------------
@@ -63,10 +109,17 @@ class AvailabilityOut(Schema):
 
 
 class AvailabilityQuery(Schema):
-    site: str
-    date: date
+    site: SiteSlug
+    date: Day
     days: int = Field(1, ge=1, le=MAX_AVAILABILITY_DAYS)
-    kind: Resource.Kind | None = None
+    kind: ResourceKind | None = None
+
+    @field_validator("date")
+    @classmethod
+    def within_the_engines_years(cls, value: date) -> date:
+        if value.year not in FIRST_DAY_YEARS:
+            raise ValueError(f"année entre {FIRST_DAY_YEARS[0]} et {FIRST_DAY_YEARS[-1]}")
+        return value
 
 
 class BookingOut(Schema):
@@ -76,7 +129,7 @@ class BookingOut(Schema):
     site: str
     start: datetime
     end: datetime
-    status: Booking.Status
+    status: BookingStatus
     series: int | None
     member: int
     booked_by: int | None
@@ -126,16 +179,16 @@ class BookingCreatedOut(BookingOut):
 
 class BookingIn(Schema):
     resource: int
-    start: datetime
-    end: datetime
-    rrule: str | None = Field(
+    start: Instant
+    end: Instant
+    rrule: Text | None = Field(
         None, max_length=500, description="Récurrence RFC 5545, par exemple FREQ=WEEKLY;COUNT=10."
     )
     skip_conflicts: bool = Field(
         False, description="Série : réserver les occurrences libres seulement (sinon tout ou rien)."
     )
     member: int | None = Field(None, description="Réserver pour ce membre (équipe du site seulement).")
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
 
     @field_validator("rrule")
     @classmethod
@@ -145,20 +198,20 @@ class BookingIn(Schema):
 
 class PreviewIn(Schema):
     resource: int
-    start: datetime
-    end: datetime
-    rrule: str = Field(..., min_length=1, max_length=500)
+    start: Instant
+    end: Instant
+    rrule: Text = Field(..., min_length=1, max_length=500)
     member: int | None = None
 
 
 class MoveIn(Schema):
-    start: datetime | None = None
-    end: datetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     resource: int | None = None
 
 
 class ReasonIn(Schema):
-    reason: str = Field("", max_length=2000)
+    reason: Text = Field("", max_length=2000)
 
 
 class SeriesCancelledOut(Schema):
@@ -169,10 +222,10 @@ class SeriesCancelledOut(Schema):
 
 class BlockIn(Schema):
     resource: int
-    start: datetime
-    end: datetime
-    reason: str = Field(..., min_length=1, max_length=200)
-    kind: Block.Kind = Block.Kind.MAINTENANCE
+    start: Instant
+    end: Instant
+    reason: Text = Field(..., min_length=1, max_length=200)
+    kind: BlockKind = BlockKind.MAINTENANCE
     cancel_conflicting: bool = False
 
 
@@ -181,7 +234,7 @@ class BlockOut(Schema):
     resource: int
     start: datetime
     end: datetime
-    kind: Block.Kind
+    kind: BlockKind
     reason: str
     cancelled_bookings: list[int] = []
 
@@ -192,7 +245,18 @@ class BlockOut(Schema):
 
 class BookingListQuery(Schema):
     when: Literal["upcoming", "past", "all"] = "upcoming"
-    status: Booking.Status | None = None
+    status: BookingStatus | None = None
+
+
+class PageQuery(Schema):
+    limit: int = Field(100, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class Pagination(LimitOffsetPagination):
+    """Pages of at most 100. Unbounded, a huge `limit` or `offset` reached the database and failed there."""
+
+    Input = PageQuery
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -295,8 +359,10 @@ def availability(request, query: Query[AvailabilityQuery]):
 # --- bookings -----------------------------------------------------------------------------------------------
 
 
-@router.get("/bookings", response=list[BookingOut], summary="Mes réservations")
-@paginate(LimitOffsetPagination)
+@router.get(
+    "/bookings", response={200: list[BookingOut], **error_responses(401, 422)}, summary="Mes réservations"
+)
+@paginate(Pagination)
 def list_bookings(request, filters: Query[BookingListQuery]):
     bookings = Booking.objects.filter(member=request.auth).select_related("resource__site")
     now = timezone.now()
@@ -313,7 +379,7 @@ def list_bookings(request, filters: Query[BookingListQuery]):
 
 @router.post(
     "/bookings",
-    response={201: BookingCreatedOut, **error_responses(401, 403, 404, 409, 422)},
+    response={201: BookingCreatedOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Réserver (un créneau, ou une série avec `rrule`)",
 )
 def create_booking(request, payload: BookingIn):
@@ -328,17 +394,17 @@ def create_booking(request, payload: BookingIn):
         "note": payload.note,
     }
     if payload.rrule is None:
-        return 201, services.book(**common)
+        return Status(201, services.book(**common))
     result = services.book_series(**common, rrule=payload.rrule, skip_conflicts=payload.skip_conflicts)
     first = Booking.objects.select_related("resource__site").get(pk=result.bookings[0].pk)
     out = BookingCreatedOut.from_orm(first)
     out.occurrences = _occurrences(result.occurrences, result.bookings)
-    return 201, out
+    return Status(201, out)
 
 
 @router.post(
     "/bookings/preview",
-    response={200: list[OccurrenceOut], **error_responses(401, 403, 404, 422)},
+    response={200: list[OccurrenceOut], **error_responses(400, 401, 403, 404, 422)},
     summary="Voir les conflits de chaque occurrence d’une série, sans rien réserver",
 )
 def preview_series(request, payload: PreviewIn):
@@ -356,7 +422,7 @@ def preview_series(request, payload: PreviewIn):
 
 @router.get(
     "/bookings/{booking_id}",
-    response={200: BookingOut, **error_responses(401, 404)},
+    response={200: BookingOut, **error_responses(401, 404, 422)},
     summary="Une réservation",
 )
 def get_booking(request, booking_id: int):
@@ -365,7 +431,7 @@ def get_booking(request, booking_id: int):
 
 @router.patch(
     "/bookings/{booking_id}",
-    response={200: BookingOut, **error_responses(401, 403, 404, 409, 422)},
+    response={200: BookingOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Déplacer une réservation",
 )
 def move_booking(request, booking_id: int, payload: MoveIn):
@@ -392,7 +458,7 @@ def cancel_booking(request, booking_id: int):
 
 @router.post(
     "/bookings/{booking_id}/approve",
-    response={200: BookingOut, **error_responses(401, 403, 404, 422)},
+    response={200: BookingOut, **error_responses(400, 401, 403, 404, 422)},
     summary="Valider une demande (équipe du site)",
 )
 def approve_booking(request, booking_id: int, payload: ReasonIn | None = None):
@@ -402,7 +468,7 @@ def approve_booking(request, booking_id: int, payload: ReasonIn | None = None):
 
 @router.post(
     "/bookings/{booking_id}/refuse",
-    response={200: BookingOut, **error_responses(401, 403, 404, 422)},
+    response={200: BookingOut, **error_responses(400, 401, 403, 404, 422)},
     summary="Refuser une demande, avec le motif dit au membre (équipe du site)",
 )
 def refuse_booking(request, booking_id: int, payload: ReasonIn):
@@ -412,7 +478,7 @@ def refuse_booking(request, booking_id: int, payload: ReasonIn):
 
 @router.delete(
     "/series/{series_id}",
-    response={200: SeriesCancelledOut, **error_responses(401, 403, 404)},
+    response={200: SeriesCancelledOut, **error_responses(401, 403, 404, 422)},
     summary="Annuler les occurrences à venir d’une série",
 )
 def cancel_series(request, series_id: int):
@@ -433,7 +499,7 @@ def cancel_series(request, series_id: int):
 
 @router.post(
     "/blocks",
-    response={201: BlockOut, **error_responses(401, 403, 404, 409, 422)},
+    response={201: BlockOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Rendre une ressource indisponible (maintenance, fermeture)",
 )
 def create_block(request, payload: BlockIn):
@@ -449,14 +515,14 @@ def create_block(request, payload: BlockIn):
     )
     out = BlockOut.from_orm(block)
     out.cancelled_bookings = [b.pk for b in cancelled]
-    return 201, out
+    return Status(201, out)
 
 
 @router.delete(
     "/blocks/{block_id}",
-    response={204: None, **error_responses(401, 403, 404)},
+    response={204: None, **error_responses(401, 403, 404, 422)},
     summary="Lever une indisponibilité",
 )
 def delete_block(request, block_id: int):
     services.unblock(services.get_block_for(request.auth, block_id), by=request.auth)
-    return 204, None
+    return Status(204, None)

@@ -31,3 +31,9 @@ class Forbidden(BookingError):
 
 class NotFound(BookingError):
     code = "not_found"
+
+
+class DatabaseBusy(BookingError):
+    """The database stayed locked by other writers for too long (SQLite under a burst): try again."""
+
+    code = "busy"

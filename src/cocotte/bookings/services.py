@@ -23,7 +23,7 @@ from itertools import islice, pairwise
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import BigIntegerField, Value
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -36,7 +36,7 @@ from cocotte.core.timeutils import at_local, is_aware, local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
-from .errors import BookingError, Conflict, Forbidden, InvalidBooking, NotFound
+from .errors import BookingError, Conflict, DatabaseBusy, Forbidden, InvalidBooking, NotFound
 from .models import Block, Booking, BookingSeries
 
 logger = logging.getLogger(__name__)
@@ -417,9 +417,22 @@ def _check_before_deadline(by, booking: Booking, now: datetime) -> None:
 
 
 @contextlib.contextmanager
+def write_transaction():
+    """One transaction for one change. On SQLite, a writer that waited its whole turn for the database
+    lock (settings: 30 s) is told the place is busy, not shown a server error."""
+    try:
+        with transaction.atomic():
+            yield
+    except OperationalError as error:
+        if connection.vendor == "sqlite" and "locked" in str(error):
+            raise DatabaseBusy(_("Le service est très sollicité : réessayez dans un instant.")) from error
+        raise
+
+
+@contextlib.contextmanager
 def resource_write_lock(resource: Resource):
     """One transaction holding the resource row's lock: the guard every schedule write runs under."""
-    with transaction.atomic():
+    with write_transaction():
         Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk").first()
         yield
 
@@ -737,7 +750,7 @@ def move(
 def cancel(booking: Booking, *, by, reason: str = "") -> Booking:
     _check_may_manage(by, booking)
     now = timezone.now()
-    with transaction.atomic():
+    with write_transaction():
         current = _locked_booking(booking)
         if not current.is_live:
             raise InvalidBooking(_("Cette réservation est déjà annulée ou refusée."), code="not_live")
@@ -762,9 +775,9 @@ def cancel_series(series: BookingSeries, *, by) -> SeriesCancellation:
         raise Forbidden(_("Vous ne pouvez pas modifier cette série."))
     now = timezone.now()
     result = SeriesCancellation(cancelled=[], kept=[])
-    with transaction.atomic():
+    with write_transaction():
         upcoming = (
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .select_related("resource__site")
             .filter(series=series, status__in=Booking.LIVE, start__gt=now)
         )
@@ -788,7 +801,7 @@ def cancel_series(series: BookingSeries, *, by) -> SeriesCancellation:
 def _decide(booking: Booking, *, by, status: str, reason: str) -> Booking:
     if not permissions.is_site_staff(by, booking.resource.site_id):
         raise Forbidden(_("Seule l’équipe du site valide les demandes."))
-    with transaction.atomic():
+    with write_transaction():
         current = _locked_booking(booking)
         if current.status != Status.PENDING:
             raise InvalidBooking(_("Cette demande a déjà été traitée."), code="not_pending")
@@ -873,7 +886,7 @@ def block(
 def unblock(target: Block, *, by) -> None:
     if not permissions.is_site_staff(by, target.resource.site_id):
         raise Forbidden(_("Seule l’équipe du site peut lever une indisponibilité."))
-    with transaction.atomic():
+    with write_transaction():
         audit(by, "block.deleted", target, start=target.start, end=target.end, reason=target.reason)
         target.delete()
 
@@ -908,8 +921,9 @@ def get_block_for(user, pk: int) -> Block:
 def load_history(bookings: list[Booking], *, batch_size: int = 5000) -> int:
     """Insert bookings in bulk, without the rules' checks: for imports of past data and generated data sets.
 
-    The caller vouches that they do not overlap; on PostgreSQL the exclusion constraint still refuses any
-    that would. No audit entries: an import is recorded by whoever runs it, not per row.
+    The caller vouches that they do not overlap (nor overfill a pooled space: no constraint counts places);
+    on PostgreSQL the exclusion constraint still refuses overlaps on exclusive resources. No audit entries:
+    an import is recorded by whoever runs it, not per row.
     """
     for booking in bookings:
         booking.exclusive = booking.resource.capacity == 1
