@@ -9,6 +9,7 @@ import os
 from datetime import time
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.db import connection
 
 from cocotte.spaces.models import Network, OpeningHours, Resource, Site
@@ -31,6 +32,8 @@ def make_user(django_user_model):
         )
         for site in staff_of:
             site.staff.add(user)
+        # Their address is verified, as a member who signed up and clicked the link (allauth's record).
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         return user
 
     return make

@@ -1,6 +1,7 @@
-def test_home_page_links_to_the_api_docs(client):
+def test_home_page_lists_the_sites_and_links_to_the_api_docs(client, site):
     response = client.get("/")
     assert response.status_code == 200
+    assert f"/reserver/{site.slug}/".encode() in response.content
     assert b"/api/v1/docs" in response.content
 
 

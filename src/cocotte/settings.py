@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "cocotte.accounts",
     "cocotte.spaces",
     "cocotte.bookings",
+    # After our apps, so that our templates (allauth/layouts/…) take precedence over allauth's own.
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "cocotte.core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "cocotte.urls"
@@ -105,6 +110,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cocotte.core.context_processors.platform",
+                "cocotte.accounts.context_processors.roles",
             ],
         },
     },
@@ -137,7 +144,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "bookings:mine"
+
+# Accounts (django-allauth): the email is the login, verified before first use.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True  # a code sent by email, for those without a password manager
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SIGNUP_FORM_CLASS = "cocotte.accounts.forms.SignupForm"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cocotte] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if envbool("SECURE", False) else "http"
+# Login attempts are rate-limited (allauth's defaults, stated here so that they are seen and kept).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+
+# What the privacy notice and the terms say, and who answers for personal data (DOMAIN.md, GDPR).
+COCOTTE_TERMS_VERSION = os.environ.get("COCOTTE_TERMS_VERSION", "2026-11")
+COCOTTE_PRIVACY_VERSION = os.environ.get("COCOTTE_PRIVACY_VERSION", "2026-11")
+COCOTTE_DPO_CONTACT = os.environ.get("COCOTTE_DPO_CONTACT", "dpo@hautesterres.fr")
+COCOTTE_OPERATOR_NAME = os.environ.get("COCOTTE_OPERATOR_NAME", "Hautes Terres Communauté")
 
 # French first, English second. Times are stored in UTC and shown in each site's zone (Europe/Paris).
 LANGUAGE_CODE = "fr"

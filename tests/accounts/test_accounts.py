@@ -66,3 +66,14 @@ def test_token_use_is_recorded(alice):
     ApiToken.authenticate(raw)
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_me_gives_the_private_calendar_address_and_it_serves_my_calendar(client, alice):
+    _token, raw = ApiToken.issue(alice)
+    me = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    assert me["ical_url"].startswith("http://testserver/calendrier/membre/")
+    feed = client.get(me["ical_url"].removeprefix("http://testserver"))
+    assert feed.status_code == 200
+    assert feed["Content-Type"].startswith("text/calendar")
+    alice.profile.renew_calendar_key()
+    assert client.get(me["ical_url"].removeprefix("http://testserver")).status_code == 404

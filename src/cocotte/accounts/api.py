@@ -1,6 +1,6 @@
 """API: the caller's own account."""
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from cocotte.core.schemas import error_responses
 
@@ -26,6 +26,9 @@ class MeOut(Schema):
     profile: ProfileOut
     staff_of: list[str]
     is_admin: bool
+    ical_url: str = Field(
+        description="Adresse secrète du calendrier personnel (iCalendar), révocable depuis le profil."
+    )
 
 
 @router.get("/me", response={200: MeOut, **error_responses(401)}, summary="Mon compte")
@@ -46,4 +49,5 @@ def me(request):
         ),
         staff_of=sorted(user.staffed_sites.values_list("slug", flat=True)),
         is_admin=is_admin(user),
+        ical_url=profile.calendar_url(request),
     )

@@ -7,10 +7,12 @@ the permission rules that read it live in `accounts.permissions`.
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -86,6 +88,10 @@ class Organisation(models.Model):
         return self.name
 
 
+def new_calendar_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class Profile(models.Model):
     class Status(models.TextChoices):
         TELEWORKER = "teleworker", _("télétravailleur salarié")
@@ -106,6 +112,16 @@ class Profile(models.Model):
     )
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     commune = models.CharField(_("commune de résidence"), max_length=120, blank=True)
+    calendar_key = models.CharField(
+        _("clé du calendrier personnel"),
+        max_length=43,
+        unique=True,
+        default=new_calendar_key,
+        editable=False,
+        help_text=_(
+            "Secret de l’adresse du flux iCalendar ; la changer rend l’ancienne adresse inutilisable."
+        ),
+    )
     language = models.CharField(
         _("langue"), max_length=5, choices=[("fr", "Français"), ("en", "English")], default="fr"
     )
@@ -116,6 +132,44 @@ class Profile(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+    def calendar_url(self, request=None) -> str:
+        """The absolute address of the private feed (from the request's host, else settings.SITE_URL)."""
+        path = reverse("calendar:member", kwargs={"key": self.calendar_key})
+        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
+
+    def renew_calendar_key(self) -> str:
+        """Revoke the private calendar address by giving it a new secret."""
+        self.calendar_key = new_calendar_key()
+        self.save(update_fields=["calendar_key"])
+        return self.calendar_key
+
+
+class Consent(models.Model):
+    """Evidence of what a person accepted, which version of the text, and when (GDPR, art. 7)."""
+
+    class Document(models.TextChoices):
+        TERMS = "terms", _("conditions d’utilisation")
+        PRIVACY = "privacy", _("politique de confidentialité")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    document = models.CharField(_("document"), max_length=20, choices=Document.choices)
+    version = models.CharField(_("version"), max_length=20)
+    accepted_at = models.DateTimeField(_("accepté le"), auto_now_add=True)
+    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consentement")
+        verbose_name_plural = _("consentements")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "document", "version"], name="accounts_consent_once_per_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_document_display()} {self.version}"
 
 
 def _hash_token(raw: str) -> str:

@@ -97,6 +97,8 @@ class Booking(models.Model):
     exclusive = models.BooleanField(default=True, editable=False)
     note = models.TextField(_("note"), blank=True)
     staff_reason = models.TextField(_("motif donné par l’équipe"), blank=True)
+    # When the day-before reminder went out (`tasks.remind`): it goes out once. A move clears it.
+    reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

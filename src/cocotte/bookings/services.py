@@ -15,6 +15,7 @@ Locking protocol (why double booking cannot happen):
 """
 
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -36,6 +37,7 @@ from cocotte.core.timeutils import at_local, is_aware, local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
+from . import emails, tasks
 from .errors import BookingError, Conflict, DatabaseBusy, Forbidden, InvalidBooking, NotFound
 from .models import Block, Booking, BookingSeries
 
@@ -437,6 +439,24 @@ def resource_write_lock(resource: Resource):
         yield
 
 
+def _after_commit(func, *args, **kwargs) -> None:
+    """Call `func` (an e-mail, a reminder to schedule) once the current transaction has committed.
+
+    Never from inside it: the transaction may still roll back (a conflict, or a failure later in the
+    caller's own transaction), and the member would be told of a booking that does not exist; a slow mail
+    server would also hold the resource's lock. Only primary keys and plain values cross over: the callback
+    re-reads what was committed. `robust`: a failed e-mail is logged, never turned into an error about a
+    change that did happen."""
+    if emails.is_muted():
+        return
+
+    @functools.wraps(func)  # Django logs a robust callback's failure by its __qualname__ (a partial has none)
+    def callback():
+        func(*args, **kwargs)
+
+    transaction.on_commit(callback, robust=True)
+
+
 def _initial_status(resource: Resource, by) -> str:
     if resource.requires_approval and not permissions.is_site_staff(by, resource.site_id):
         return Status.PENDING
@@ -480,6 +500,8 @@ def book(*, resource: Resource, member, start: datetime, end: datetime, by=None,
                 note=note,
             )
         audit(by, "booking.created", booking, start=start, end=end, status=booking.status, member=member.pk)
+        _after_commit(emails.on_booked, booking.pk, booking.status)
+        _after_commit(tasks.schedule_reminders, [booking.pk])
     return booking
 
 
@@ -683,6 +705,10 @@ def book_series(
         _audit_many(
             by, "booking.created", bookings, lambda b: {"start": b.start, "end": b.end, "status": b.status}
         )
+        booked = [b.pk for b in bookings]
+        skipped = [(o.start, o.end, o.problem.message) for o in refused]
+        _after_commit(emails.on_series_booked, series.pk, booked, skipped)  # one e-mail for the series
+        _after_commit(tasks.schedule_reminders, booked)
     return SeriesResult(series=series, bookings=bookings, occurrences=occurrences)
 
 
@@ -732,8 +758,19 @@ def move(
         current.exclusive = not target.is_pooled
         if current.status == Status.CONFIRMED:
             current.status = _initial_status(target, by)  # a move on an approved resource is asked again
+        current.reminder_sent_at = None  # a reminder is for a start time: the new one gets its own
         with _constraint_as_conflict():
-            current.save(update_fields=["resource", "start", "end", "exclusive", "status", "updated_at"])
+            current.save(
+                update_fields=[
+                    "resource",
+                    "start",
+                    "end",
+                    "exclusive",
+                    "status",
+                    "reminder_sent_at",
+                    "updated_at",
+                ]
+            )
         audit(
             by,
             "booking.moved",
@@ -744,6 +781,11 @@ def move(
             resource=target.pk,
             status=current.status,
         )
+        by_team = by.pk != current.member_id
+        _after_commit(
+            emails.on_moved, current.pk, before["start"], before["end"], before["resource"], by_team=by_team
+        )
+        _after_commit(tasks.schedule_reminders, [current.pk])  # the old one will find the start changed
     return current
 
 
@@ -760,6 +802,7 @@ def cancel(booking: Booking, *, by, reason: str = "") -> Booking:
             current.staff_reason = reason
         current.save(update_fields=["status", "staff_reason", "updated_at"])
         audit(by, "booking.cancelled", current, reason=reason)
+        _after_commit(emails.on_cancelled, current.pk, reason=reason, by_team=by.pk != current.member_id)
     return current
 
 
@@ -795,6 +838,13 @@ def cancel_series(series: BookingSeries, *, by) -> SeriesCancellation:
             occurrence.status = Status.CANCELLED
         audit(by, "series.cancelled", series, cancelled=len(result.cancelled), kept=len(result.kept))
         _audit_many(by, "booking.cancelled", result.cancelled, lambda b: {"series": series.pk})
+        _after_commit(
+            emails.on_series_cancelled,
+            series.pk,
+            [b.pk for b in result.cancelled],
+            [(b.pk, error.message) for b, error in result.kept],
+            by_team=by.pk != series.member_id,
+        )
     return result
 
 
@@ -809,6 +859,7 @@ def _decide(booking: Booking, *, by, status: str, reason: str) -> Booking:
         current.staff_reason = reason
         current.save(update_fields=["status", "staff_reason", "updated_at"])
         audit(by, f"booking.{status}", current, reason=reason)
+        _after_commit(emails.on_decided, current.pk, status)
     return current
 
 
@@ -880,6 +931,8 @@ def block(
             cancelled=[b.pk for b in in_the_way],
         )
         _audit_many(by, "booking.cancelled", in_the_way, lambda b: {"reason": reason, "block": new_block.pk})
+        for booking in in_the_way:
+            _after_commit(emails.on_cancelled, booking.pk, reason=reason.strip(), by_team=True)
     return new_block, in_the_way
 
 

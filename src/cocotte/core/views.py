@@ -6,8 +6,8 @@ from django.views.decorators.http import require_GET
 
 
 @require_GET
-def home(request):
-    return render(request, "core/home.html")
+def static_page(request, template):
+    return render(request, template)
 
 
 @never_cache

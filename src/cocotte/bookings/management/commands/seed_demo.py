@@ -7,6 +7,7 @@ past and future years (bulk inserts), for benchmarks.
 import random
 from datetime import date, time, timedelta
 
+from allauth.account.models import EmailAddress
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cocotte.accounts.models import Organisation, Profile
-from cocotte.bookings import services
+from cocotte.bookings import emails, services
 from cocotte.bookings.errors import BookingError
 from cocotte.bookings.models import Booking
 from cocotte.core.timeutils import at_local, zone
@@ -154,7 +155,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             sites = self._sites()
             people = self._people(sites)
-        self._demo_bookings(sites, people, rng)
+        with emails.muted():  # demo data: no confirmation e-mails nor reminders for invented people
+            self._demo_bookings(sites, people, rng)
         if bookings:
             added = generate_history(list(Resource.objects.filter(site__in=sites)), people, bookings, rng)
             self.stdout.write(f"{added} réservations générées.")
@@ -238,6 +240,7 @@ class Command(BaseCommand):
                     is_superuser=role == "admin",
                     is_staff=role != "member",
                 )
+                EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
                 Profile.objects.filter(user=user).update(
                     status=status,
                     commune=commune,

@@ -1,0 +1,371 @@
+"""The booking engine's e-mails: one small function per kind, one template trio per kind.
+
+Each kind has `bookings/emails/<kind>_subject.txt`, `<kind>.txt` and `<kind>.html`. A message is written
+in its reader's language (Profile.language), with dates and times in the site's zone, the way French users
+write them: « mardi 8 décembre 2026, de 10 h 00 à 11 h 30 ». Every string is translatable, French msgids.
+
+The engine does not call the `send_*` functions itself: after its transaction commits, it calls the `on_*`
+functions at the end of this module with primary keys, and they re-read what was committed.
+"""
+
+import contextlib
+import contextvars
+import logging
+import re
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from cocotte.core.timeutils import zone
+
+from .models import Booking, BookingSeries
+
+logger = logging.getLogger(__name__)
+
+Status = Booking.Status
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Language, zone, dates
+# ---------------------------------------------------------------------------------------------------------
+
+
+def language_of(user) -> str:
+    """The member's language for e-mails: their profile's, else the site's default (French)."""
+    profile = getattr(user, "profile", None)  # accounts made in bulk may have none
+    language = getattr(profile, "language", "") or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@contextlib.contextmanager
+def speaking_to(member, site):
+    """Render in the member's language and the site's time zone."""
+    with translation.override(language_of(member)), timezone.override(zone(site.timezone)):
+        yield
+
+
+def format_day(day: date) -> str:
+    """« mardi 8 décembre 2026 », « mardi 1er décembre 2026 » (in English: the English catalogue's format)."""
+    fmt = pgettext("format de date des e-mails (date de Django)", "l j F Y")
+    if day.day == 1 and translation.get_language() == "fr":
+        fmt = fmt.replace("j", r"j\e\r", 1)  # French writes the first of the month « 1er »
+    return date_format(day, fmt)
+
+
+def format_time(value: datetime) -> str:
+    """« 10 h 00 », « 9 h 30 », in the active time zone."""
+    return date_format(
+        timezone.localtime(value), pgettext("format d’heure des e-mails (date de Django)", r"G \h i")
+    )
+
+
+def describe_period(start: datetime, end: datetime) -> str:
+    """A booking's period as people say it, in the active time zone and language."""
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    first_day = local_start.date()
+    if local_start.time() == time(0) and local_end.time() == time(0):  # whole days: an office by the month
+        last_day = local_end.date() - timedelta(days=1)
+        if last_day == first_day:
+            return _("%(day)s, toute la journée") % {"day": format_day(first_day)}
+        return _("du %(first)s au %(last)s inclus") % {
+            "first": format_day(first_day),
+            "last": format_day(last_day),
+        }
+    if local_end.date() == first_day or (
+        local_end.time() == time(0) and local_end.date() == first_day + timedelta(1)
+    ):
+        return _("%(day)s, de %(start)s à %(end)s") % {
+            "day": format_day(first_day),
+            "start": format_time(start),
+            "end": format_time(end),
+        }
+    return _("du %(first)s à %(start)s au %(last)s à %(end)s") % {
+        "first": format_day(first_day),
+        "start": format_time(start),
+        "last": format_day(local_end.date()),
+        "end": format_time(end),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building and sending
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _manage_url() -> str:
+    """Where members see their bookings; the home page until that page exists."""
+    try:
+        path = reverse("bookings:mine")
+    except NoReverseMatch:
+        path = "/"
+    return settings.SITE_URL + path
+
+
+def _booking_context(booking: Booking) -> dict:
+    local_start = timezone.localtime(booking.start)
+    return {
+        "booking": booking,
+        "resource": booking.resource,
+        "site": booking.resource.site,
+        "member": booking.member,
+        "when": describe_period(booking.start, booking.end),
+        "day": format_day(local_start.date()),
+        "pending": booking.status == Status.PENDING,
+        "booked_by_team": booking.booked_by_id not in (None, booking.member_id),
+    }
+
+
+def _ics(booking: Booking) -> tuple[str, bytes, str]:
+    """The booking as a one-event calendar: REQUEST while live, CANCEL once cancelled or refused."""
+    from .ical import booking_ics, booking_ics_method  # ical imports the engine, which imports this module
+
+    # RFC 6047 (iMIP): the part's content type repeats the calendar's METHOD.
+    return (
+        f"reservation-{booking.pk}.ics",
+        booking_ics(booking),
+        f"text/calendar; method={booking_ics_method(booking)}",
+    )
+
+
+def _clean_text(text: str) -> str:
+    """Templates leave blank lines and trailing spaces where tags were: tidy the plain-text part."""
+    # "-- " (with its space) is the signature delimiter: the one trailing space kept.
+    lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def make_message(kind: str, member, site, context: dict, ics=None) -> EmailMultiAlternatives:
+    """The message of one kind, rendered in the active language and zone (see `speaking_to`)."""
+    context = {
+        **context,
+        "member": member,
+        "site": site,
+        "site_url": settings.SITE_URL,
+        "manage_url": _manage_url(),
+        "operator_name": settings.COCOTTE_OPERATOR_NAME,
+    }
+    subject = render_to_string(f"bookings/emails/{kind}_subject.txt", context)
+    context["subject"] = " ".join(subject.split())
+    message = EmailMultiAlternatives(
+        subject=context["subject"],
+        body=_clean_text(render_to_string(f"bookings/emails/{kind}.txt", context)),
+        to=[member.email],
+        reply_to=[site.email] if site.email else None,
+        headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies, please
+    )
+    message.attach_alternative(render_to_string(f"bookings/emails/{kind}.html", context), "text/html")
+    if ics is not None:
+        message.attach(*ics)
+    return message
+
+
+def _send(kind: str, booking: Booking, context: dict | None = None, *, ics: bool = False):
+    """One message about one booking, to its member."""
+    site = booking.resource.site
+    with speaking_to(booking.member, site):
+        full = {**_booking_context(booking), **(context or {})}
+        message = make_message(kind, booking.member, site, full, ics=_ics(booking) if ics else None)
+        message.send()
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One function per kind
+# ---------------------------------------------------------------------------------------------------------
+
+
+def send_booking_confirmed(booking: Booking):
+    """Booked and confirmed at once, with the .ics for the member's calendar."""
+    return _send("booking_confirmed", booking, ics=True)
+
+
+def send_request_received(booking: Booking):
+    """A request on a resource that needs the team's approval: the slot is held, the answer will follow."""
+    return _send("request_received", booking)
+
+
+def send_request_approved(booking: Booking):
+    return _send("request_approved", booking, {"reason": booking.staff_reason}, ics=True)
+
+
+def send_request_refused(booking: Booking):
+    return _send("request_refused", booking, {"reason": booking.staff_reason})
+
+
+def send_booking_moved(
+    booking: Booking, *, previous_start, previous_end, previous_resource=None, by_team=False
+):
+    """Moved (maybe to another resource); the updated .ics replaces the event in the member's calendar."""
+    with speaking_to(booking.member, booking.resource.site):
+        previous_when = describe_period(previous_start, previous_end)
+    context = {
+        "previous_when": previous_when,
+        "previous_resource": previous_resource if previous_resource != booking.resource else None,
+        "by_team": by_team,
+    }
+    return _send("booking_moved", booking, context, ics=True)
+
+
+def send_booking_cancelled(booking: Booking, *, reason: str = "", by_team: bool = False):
+    """Cancelled by the member, or by the team (with its reason: a block, a closure…); the .ics cancels it."""
+    return _send("booking_cancelled", booking, {"reason": reason, "by_team": by_team}, ics=True)
+
+
+def send_reminder(booking: Booking):
+    """The day before. Sent through `tasks.remind`, which makes sure it goes out once."""
+    return _send("reminder", booking)
+
+
+def send_series_booked(series: BookingSeries, bookings, skipped):
+    """One message for a whole series: the occurrences booked, and those skipped with why.
+
+    `skipped` holds (start, end, reason) for each occurrence that could not be booked."""
+    site = series.resource.site
+    bookings = sorted(bookings, key=lambda b: b.start)
+    with speaking_to(series.member, site):
+        first = bookings[0].start if bookings else series.first_start
+        context = {
+            "series": series,
+            "resource": series.resource,
+            "day": format_day(timezone.localtime(first).date()),
+            "booked": [describe_period(b.start, b.end) for b in bookings],
+            "skipped": [
+                {"when": describe_period(start, end), "reason": reason}
+                for start, end, reason in sorted(skipped, key=lambda s: s[0])
+            ],
+            "pending": any(b.status == Status.PENDING for b in bookings),
+            "booked_by_team": series.booked_by_id not in (None, series.member_id),
+            "notice_hours": series.resource.cancellation_notice_hours,
+        }
+        message = make_message("series_booked", series.member, site, context)
+        message.send()
+    return message
+
+
+def send_series_cancelled(series: BookingSeries, cancelled, kept, *, by_team: bool = False):
+    """One message for a series' cancellation. `kept` holds (booking, reason) for each occurrence that
+    could not be cancelled (already started, past the deadline)."""
+    site = series.resource.site
+    with speaking_to(series.member, site):
+        context = {
+            "series": series,
+            "resource": series.resource,
+            "cancelled": [describe_period(b.start, b.end) for b in sorted(cancelled, key=lambda b: b.start)],
+            "kept": [
+                {"when": describe_period(b.start, b.end), "reason": reason}
+                for b, reason in sorted(kept, key=lambda k: k[0].start)
+            ],
+            "by_team": by_team,
+        }
+        message = make_message("series_cancelled", series.member, site, context)
+        message.send()
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# After commit: the engine hands over primary keys and plain values; these re-read what was committed.
+# ---------------------------------------------------------------------------------------------------------
+
+_muted = contextvars.ContextVar("cocotte_booking_emails_muted", default=False)
+
+
+@contextlib.contextmanager
+def muted():
+    """No booking e-mail nor reminder for the changes made inside (demo data, imports)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def is_muted() -> bool:
+    return _muted.get()
+
+
+def _bookings(pks):
+    return (
+        Booking.objects.select_related("resource__site", "member__profile")
+        .filter(pk__in=pks)
+        .order_by("start")
+    )
+
+
+def _booking(pk) -> Booking | None:
+    return _bookings([pk]).first()
+
+
+def _series(pk) -> BookingSeries | None:
+    return BookingSeries.objects.select_related("resource__site", "member__profile").filter(pk=pk).first()
+
+
+# The kind of message follows what happened (the status committed, passed along); what it shows is re-read.
+
+
+def on_booked(pk: int, status: str) -> None:
+    booking = _booking(pk)
+    if booking is None:
+        return
+    if status == Status.CONFIRMED:
+        send_booking_confirmed(booking)
+    elif status == Status.PENDING:
+        send_request_received(booking)
+
+
+def on_decided(pk: int, status: str) -> None:
+    booking = _booking(pk)
+    if booking is None:
+        return
+    if status == Status.CONFIRMED:
+        send_request_approved(booking)
+    elif status == Status.REFUSED:
+        send_request_refused(booking)
+
+
+def on_moved(
+    pk: int, previous_start, previous_end, previous_resource_id: int, *, by_team: bool = False
+) -> None:
+    booking = _booking(pk)
+    if booking is None or not booking.is_live:
+        return
+    previous_resource = booking.resource
+    if previous_resource_id != booking.resource_id:
+        from cocotte.spaces.models import Resource
+
+        previous_resource = Resource.objects.filter(pk=previous_resource_id).first()
+    send_booking_moved(
+        booking,
+        previous_start=previous_start,
+        previous_end=previous_end,
+        previous_resource=previous_resource,
+        by_team=by_team,
+    )
+
+
+def on_cancelled(pk: int, *, reason: str = "", by_team: bool = False) -> None:
+    booking = _booking(pk)
+    if booking is not None and booking.status == Status.CANCELLED:
+        send_booking_cancelled(booking, reason=reason, by_team=by_team)
+
+
+def on_series_booked(series_pk: int, booking_pks, skipped) -> None:
+    series = _series(series_pk)
+    if series is not None:
+        send_series_booked(series, list(_bookings(booking_pks)), skipped)
+
+
+def on_series_cancelled(series_pk: int, cancelled_pks, kept, *, by_team: bool = False) -> None:
+    """`kept` holds (booking pk, reason) pairs."""
+    series = _series(series_pk)
+    if series is None or not cancelled_pks:  # nothing was cancelled: the caller said why, no mail
+        return
+    reasons = dict(kept)
+    kept_bookings = [(b, reasons[b.pk]) for b in _bookings(reasons)]
+    send_series_cancelled(series, list(_bookings(cancelled_pks)), kept_bookings, by_team=by_team)

@@ -1,0 +1,121 @@
+"""The booking grid: a site's resources over a day (time columns) or a week (day columns), with a text list
+of free slots as its alternative. Built from one availability query; no query per resource or cell."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+
+from cocotte.core.timeutils import at_local, day_bounds, days, zone
+from cocotte.spaces.models import Resource, Site
+from cocotte.spaces.opening import OpeningCalendar
+
+from . import services
+
+COLUMN = timedelta(minutes=30)
+
+
+@dataclass
+class Cell:
+    start: datetime
+    end: datetime
+    state: str  # free, busy, mine, pending, blocked, closed, full
+    label: str = ""
+    places_left: int = 0
+
+
+@dataclass
+class Row:
+    resource: Resource
+    cells: list[Cell] = field(default_factory=list)
+    free: list[services.Slot] = field(default_factory=list)
+
+
+@dataclass
+class Grid:
+    site: Site
+    start: datetime
+    end: datetime
+    columns: list[tuple[datetime, datetime]]
+    rows: list[Row]
+    week: bool
+
+
+def _resources(site: Site, *, kind: str = "", min_seats: int = 0, equipment: str = ""):
+    resources = Resource.objects.filter(site=site, is_active=True).prefetch_related("equipment")
+    if kind:
+        resources = resources.filter(kind=kind)
+    if min_seats:
+        resources = resources.filter(seats__gte=min_seats)
+    if equipment:
+        resources = resources.filter(equipment__slug=equipment)
+    resources = list(resources.distinct())
+    for resource in resources:
+        resource.site = site  # the site comes with its hours and closures prefetched: share it
+    return resources
+
+
+def _label(busy: services.Busy, viewer, names: dict[int, str]) -> tuple[str, str]:
+    if busy.kind == "block":
+        return "blocked", busy.reason
+    if busy.member_id == getattr(viewer, "pk", None):
+        return ("pending" if busy.status == "pending" else "mine"), _("ma réservation")
+    if busy.member_id in names:
+        suffix = _(" (en attente)") if busy.status == "pending" else ""
+        return ("pending" if busy.status == "pending" else "busy"), names[busy.member_id] + suffix
+    return "busy", _("occupé")
+
+
+def _cell(entry: services.Availability, start: datetime, end: datetime, viewer, names) -> Cell:
+    for slot in entry.free:
+        if slot.start <= start and end <= slot.end:
+            return Cell(start, end, "free", places_left=slot.places_left)
+    for item in entry.busy:
+        if item.start < end and start < item.end and (item.kind == "block" or not entry.resource.is_pooled):
+            state, label = _label(item, viewer, names)
+            return Cell(start, end, state, label)
+    if any(s.start < end and start < s.end for s in entry.full):
+        return Cell(start, end, "full", _("complet"))
+    return Cell(start, end, "closed", _("fermé"))
+
+
+def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool = False, **filters) -> Grid:
+    """The grid of a site for a day (30-minute columns over the opening hours) or the week from `day`."""
+    tz = zone(site.timezone)
+    start = day_bounds(day, tz)[0]
+    end = day_bounds(day + timedelta(days=6 if week else 0), tz)[1]
+    resources = _resources(site, **filters)
+    entries = services.availability(resources, start, end)
+    names = {}
+    if show_names:  # the site's staff see who booked: one query for the people on screen
+        member_ids = {b.member_id for e in entries for b in e.busy if b.member_id}
+        names = {
+            u.pk: u.get_full_name() or u.email for u in get_user_model().objects.filter(pk__in=member_ids)
+        }
+    calendar = OpeningCalendar.for_site(site, day, day + timedelta(days=6 if week else 0))
+    if week:
+        columns = [day_bounds(d, tz) for d in days(day, day + timedelta(days=7))]
+    else:
+        span = calendar.day_span(day) or (at_local(day, time(8), tz), at_local(day, time(18), tz))
+        columns, cursor = [], span[0]
+        while cursor < span[1]:
+            columns.append((cursor, min(cursor + COLUMN, span[1])))
+            cursor += COLUMN
+    rows = []
+    for entry in entries:
+        row = Row(resource=entry.resource, free=entry.free)
+        for col_start, col_end in columns:
+            if week:
+                free_here = [s for s in entry.free if s.start < col_end and col_start < s.end]
+                state = (
+                    "free"
+                    if free_here
+                    else ("closed" if calendar.day_span(col_start.astimezone(tz).date()) is None else "busy")
+                )
+                label = _("libre") if free_here else (_("fermé") if state == "closed" else _("complet"))
+                row.cells.append(Cell(col_start, col_end, state, label))
+            else:
+                row.cells.append(_cell(entry, col_start, col_end, viewer, names))
+        rows.append(row)
+    return Grid(site=site, start=start, end=end, columns=columns, rows=rows, week=week)

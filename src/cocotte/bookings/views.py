@@ -1,0 +1,262 @@
+"""Members' booking pages: the grid, booking in two steps (choose, confirm), my bookings, move, cancel.
+
+Thin: parse a form, check permission, call the engine, render. Every page works without JavaScript.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cocotte.accounts import permissions
+from cocotte.core.timeutils import zone
+from cocotte.spaces.models import Resource, Site
+
+from . import grid as booking_grid
+from . import services
+from .errors import BookingError, NotFound
+from .forms import GridFilterForm, SlotForm
+from .models import Booking
+
+
+def _site(slug: str) -> Site:
+    return get_object_or_404(
+        Site.objects.prefetch_related("opening_hours", "closures"), slug=slug, is_active=True
+    )
+
+
+def _resource(site: Site, resource_id: int) -> Resource:
+    resource = get_object_or_404(Resource, pk=resource_id, site=site, is_active=True)
+    resource.site = site
+    return resource
+
+
+def grid_context(request, site: Site) -> tuple[dict, int]:
+    """The grid of a site for the day or week asked, with its filters (shared by members and the planner)."""
+    tz = zone(site.timezone)
+    filters = GridFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    today = timezone.now().astimezone(tz).date()
+    day = data.get("date") or today
+    week = data.get("vue") == "semaine"
+    if week:
+        day -= timedelta(days=day.weekday())
+    equipment = data.get("equipement")
+    built = booking_grid.build(
+        site,
+        day,
+        viewer=request.user,
+        week=week,
+        show_names=permissions.can_see_who_booked(request.user, site.pk),
+        kind=data.get("type") or "",
+        min_seats=data.get("places") or 0,
+        equipment=equipment.slug if equipment else "",
+    )
+    step = timedelta(days=7 if week else 1)
+    query = request.GET.copy()
+    navigation = {}
+    for name, target in (("previous", day - step), ("next", day + step), ("today", today)):
+        query["date"] = target.isoformat()
+        navigation[name] = query.urlencode()
+    context = {
+        "site": site,
+        "grid": built,
+        "day": day,
+        "week": week,
+        "filters": filters,
+        "navigation": navigation,
+        "sites": Site.objects.filter(is_active=True),
+    }
+    return context, 200 if filters.is_valid() or not request.GET else 400
+
+
+@require_GET
+def grid(request, site_slug: str):
+    context, status = grid_context(request, _site(site_slug))
+    return render(request, "bookings/grid.html", context, status=status)
+
+
+def _slot_form(request, resource, data=None, initial=None):
+    staff = permissions.is_site_staff(request.user, resource.site_id)
+    return SlotForm(data, initial=initial, resource=resource, staff=staff)
+
+
+def _member(request, form):
+    return form.cleaned_data.get("member_email") or request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book(request, site_slug: str, resource_id: int):
+    """Step 1 (GET, or POST step=check): choose. Step 2 (POST step=confirm): the engine books."""
+    site = _site(site_slug)
+    resource = _resource(site, resource_id)
+    if request.method == "GET":
+        try:
+            start = parse_datetime(request.GET.get("debut", "") or "")
+        except ValueError:  # well formed, but no such moment (30 February…): no pre-filled slot
+            start = None
+        in_range = start and start.tzinfo and services.EARLIEST_YEAR < start.year < services.LATEST_YEAR
+        initial = SlotForm.initial_for(resource, start) if in_range else None
+        return render(
+            request,
+            "bookings/book.html",
+            {"site": site, "resource": resource, "form": _slot_form(request, resource, initial=initial)},
+        )
+
+    form = _slot_form(request, resource, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        member = _member(request, form)
+        try:
+            if request.POST.get("step") == "confirm":
+                return _confirm(request, resource, member, data)
+            occurrences = _check(request, resource, member, data)
+        except BookingError as error:
+            form.add_engine_error(error)
+        else:
+            return render(
+                request,
+                "bookings/confirm.html",
+                {
+                    "site": site,
+                    "resource": resource,
+                    "form": form,
+                    "data": data,
+                    "member": member,
+                    "occurrences": occurrences,
+                    "free_count": sum(1 for o in occurrences if o.is_free),
+                },
+            )
+    return render(
+        request, "bookings/book.html", {"site": site, "resource": resource, "form": form}, status=400
+    )
+
+
+def _check(request, resource, member, data) -> list[services.Occurrence]:
+    """What would happen, without booking: the engine's rules, and each occurrence's conflict."""
+    if data["rrule"]:
+        return services.preview_series(
+            resource=resource,
+            member=member,
+            start=data["start"],
+            end=data["end"],
+            rrule=data["rrule"],
+            by=request.user,
+        )
+    services.check_rules(resource, data["start"], data["end"], by=request.user)
+    busy = services.busy_periods([resource.pk], data["start"], data["end"])[resource.pk]
+    if problem := services.find_conflict(resource, data["start"], data["end"], busy):
+        raise problem
+    return [services.Occurrence(data["start"], data["end"])]
+
+
+def _confirm(request, resource, member, data):
+    common = {
+        "resource": resource,
+        "member": member,
+        "start": data["start"],
+        "end": data["end"],
+        "by": request.user,
+        "note": data.get("note") or "",
+    }
+    if data["rrule"]:
+        result = services.book_series(
+            **common, rrule=data["rrule"], skip_conflicts=request.POST.get("skip") == "1"
+        )
+        messages.success(
+            request,
+            _("%(n)s réservation(s) enregistrée(s) ; %(skipped)s occurrence(s) non réservée(s).")
+            % {"n": len(result.bookings), "skipped": len(result.skipped)},
+        )
+    else:
+        booking = services.book(**common)
+        if booking.status == Booking.Status.PENDING:
+            messages.success(request, _("Demande envoyée : l’équipe du site vous répondra par e-mail."))
+        else:
+            messages.success(request, _("C’est réservé. Un e-mail de confirmation vous est envoyé."))
+    return redirect("bookings:mine")
+
+
+@login_required
+@require_GET
+def mine(request):
+    now = timezone.now()
+    mine_ = Booking.objects.filter(member=request.user).select_related("resource__site", "series")
+    upcoming = mine_.filter(end__gt=now, status__in=Booking.LIVE).order_by("start", "id")
+    past = mine_.exclude(end__gt=now, status__in=Booking.LIVE).order_by("-start", "-id")
+    page = Paginator(past, 20).get_page(request.GET.get("page"))
+    return render(request, "bookings/mine.html", {"upcoming": upcoming[:200], "past": page})
+
+
+def _booking(request, booking_id: int) -> Booking:
+    try:
+        return services.get_booking_for(request.user, booking_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move(request, booking_id: int):
+    booking = _booking(request, booking_id)
+    resource = booking.resource
+    if request.method == "GET":
+        initial = SlotForm.initial_for(resource, booking.start, booking.end)
+        initial["months"] = max(1, round((booking.end - booking.start) / timedelta(days=30.4)))
+        form = _slot_form(request, resource, initial=initial)
+        return render(request, "bookings/move.html", {"booking": booking, "form": form})
+    form = _slot_form(request, resource, request.POST)
+    if form.is_valid():
+        try:
+            services.move(
+                booking, by=request.user, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
+        except BookingError as error:
+            form.add_engine_error(error)
+        else:
+            messages.success(request, _("Réservation déplacée."))
+            return redirect("bookings:mine")
+    return render(request, "bookings/move.html", {"booking": booking, "form": form}, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request, booking_id: int):
+    booking = _booking(request, booking_id)
+    if request.method == "POST":
+        try:
+            services.cancel(booking, by=request.user)
+        except BookingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Réservation annulée."))
+        return redirect("bookings:mine")
+    return render(request, "bookings/cancel.html", {"booking": booking})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel_series(request, series_id: int):
+    try:
+        series = services.get_series_for(request.user, series_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    if request.method == "POST":
+        result = services.cancel_series(series, by=request.user)
+        messages.success(request, _("%(n)s occurrence(s) annulée(s).") % {"n": len(result.cancelled)})
+        for occurrence, error in result.kept:
+            messages.error(
+                request,
+                f"{occurrence.start.astimezone(zone(series.resource.site.timezone)):%d/%m %H:%M} : {error.message}",
+            )
+        return redirect("bookings:mine")
+    upcoming = series.bookings.filter(status__in=Booking.LIVE, start__gt=timezone.now()).order_by("start")
+    return render(request, "bookings/cancel_series.html", {"series": series, "upcoming": upcoming})
