@@ -38,7 +38,7 @@ class GridFilterForm(forms.Form):
     date = forms.DateField(
         label=_("Jour"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[in_date_range],
     )
     vue = forms.ChoiceField(
@@ -61,13 +61,19 @@ class SlotForm(forms.Form):
     """Choose a slot of one resource: the fields follow its booking unit."""
 
     date = forms.DateField(
-        label=_("Jour"), widget=forms.DateInput(attrs={"type": "date"}), validators=[in_date_range]
+        label=_("Jour"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[in_date_range],
     )
     start_time = forms.TimeField(
-        label=_("De"), required=False, widget=forms.TimeInput(attrs={"type": "time", "step": 1800})
+        label=_("De"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
     )
     end_time = forms.TimeField(
-        label=_("À"), required=False, widget=forms.TimeInput(attrs={"type": "time", "step": 1800})
+        label=_("À"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
     )
     part = forms.ChoiceField(label=_("Période"), choices=PARTS, required=False, widget=forms.RadioSelect)
     months = forms.IntegerField(label=_("Nombre de mois"), min_value=1, max_value=36, required=False)
@@ -190,25 +196,27 @@ class BlockForm(forms.Form):
 
     resource = forms.ModelChoiceField(label=_("Ressource"), queryset=Resource.objects.none())
     date = forms.DateField(
-        label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}), validators=[in_date_range]
+        label=_("Du"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[in_date_range],
     )
     start_time = forms.TimeField(
         label=_("à partir de"),
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("Vide : dès minuit."),
     )
     end_date = forms.DateField(
         label=_("Au"),
         required=False,
         validators=[in_date_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Vide : le même jour."),
     )
     end_time = forms.TimeField(
         label=_("jusqu’à"),
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("Vide : jusqu’à minuit."),
     )
     kind = forms.ChoiceField(label=_("Type"), choices=Block.Kind.choices)

@@ -54,7 +54,9 @@ def site(request, site_slug: str):
         .order_by("start")[:100]
     )
     context, status = grid_context(request, current)
-    context.update(pending=pending, block_form=BlockForm(site=current), refuse_form=RefuseForm())
+    context.update(
+        pending=pending, block_form=BlockForm(site=current, prefix="block"), refuse_form=RefuseForm()
+    )
     return render(request, "bookings/planner.html", context, status=status)
 
 
@@ -101,7 +103,7 @@ def refuse(request, booking_id: int):
 @require_POST
 def block(request, site_slug: str):
     current = _staff_site(request, site_slug)
-    form = BlockForm(request.POST, site=current)
+    form = BlockForm(request.POST, site=current, prefix="block")
     conflicts = []
     if form.is_valid():
         data = form.cleaned_data
