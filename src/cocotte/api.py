@@ -1,16 +1,73 @@
 """API v1: one NinjaAPI, one error shape `{"detail", "code"}`, routers from each app."""
 
+import functools
+
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from cocotte.accounts.api import router as accounts_router
+from cocotte.accounts.auth import CsrfFailed, anonymous
 from cocotte.bookings.api import router as bookings_router
-from cocotte.bookings.errors import BookingError, Conflict, Forbidden, NotFound
+from cocotte.bookings.errors import BookingError, Conflict, DatabaseBusy, Forbidden, NotFound
 from cocotte.spaces.api import router as spaces_router
 
-api = NinjaAPI(
+
+class CocotteOpenAPISchema(OpenAPISchema):
+    def add_schema_definitions(self, definitions: dict) -> None:
+        """Refuse two different schemas under one name: django-ninja kept the last one, and the document lied
+        (`Resource.Kind` and `Block.Kind` are both « Kind »: resources were documented with blocks' kinds)."""
+        for name, definition in definitions.items():
+            if self.schemas.get(name, definition) != definition:
+                raise ImproperlyConfigured(
+                    f"Two different schemas are named {name!r} in the API: rename one."
+                )
+        super().add_schema_definitions(definitions)
+
+    def operation_security(self, operation):
+        """An endpoint open to visitors says so: `{}` among its security requirements means « none needed »."""
+        security = super().operation_security(operation)
+        if security is not None and anonymous in operation.auth_callbacks:
+            security.append({})
+        return security
+
+
+class CocotteAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return CocotteOpenAPISchema(self, path_prefix)
+
+    def _get_urls(self):
+        """Every URL of the API answers a method it does not serve with the JSON error shape too."""
+        urls = super()._get_urls()
+        for url in urls:
+            if hasattr(url, "callback"):
+                url.callback = self._json_method_not_allowed(url.callback)
+        return urls
+
+    def _json_method_not_allowed(self, view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if response.status_code != 405 or response.get("Content-Type", "").startswith("application/json"):
+                return response
+            replacement = error(
+                request,
+                405,
+                _("Méthode %(method)s non permise.") % {"method": request.method},
+                "method_not_allowed",
+            )
+            replacement["Allow"] = response["Allow"]
+            return replacement
+
+        return wrapper
+
+
+api = CocotteAPI(
     title="Cocotte API",
     version="1",
     description=(
@@ -29,15 +86,20 @@ def error(request, status: int, detail: str, code: str, **extra):
     return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
+ERROR_STATUSES = ((Conflict, 409), (Forbidden, 403), (NotFound, 404), (DatabaseBusy, 503))
+
+
 @api.exception_handler(BookingError)
 def booking_error(request, exc: BookingError):
-    status = next(
-        (s for cls, s in ((Conflict, 409), (Forbidden, 403), (NotFound, 404)) if isinstance(exc, cls)), 422
-    )
+    status = next((s for cls, s in ERROR_STATUSES if isinstance(exc, cls)), 422)
     extra = {"field": exc.field} if exc.field else {}
     if exc.details:
         extra["conflicts"] = exc.details
-    return error(request, status, exc.message, exc.code, **extra)
+    response = error(request, status, exc.message, exc.code, **extra)
+    if status == 503:
+        # Nothing was wrong with the request (a 422 said so): the database was busy. Try again shortly.
+        response["Retry-After"] = "1"
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -63,6 +125,16 @@ def unauthenticated(request, exc: AuthenticationError):
     return error(request, 401, _("Authentification requise."), "unauthenticated")
 
 
+@api.exception_handler(CsrfFailed)
+def csrf_failed(request, exc: CsrfFailed):
+    return error(
+        request,
+        403,
+        _("Jeton CSRF absent ou invalide : une écriture par la session du site web doit l’envoyer."),
+        "csrf_failed",
+    )
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return error(request, 404, _("Introuvable."), "not_found")
@@ -70,4 +142,7 @@ def not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    if exc.status_code == 400:
+        # django-ninja's only 400: a request body that does not parse as JSON.
+        return error(request, 400, _("Le corps de la requête n’est pas du JSON valide."), "invalid_json")
     return error(request, exc.status_code, str(exc), "http_error")

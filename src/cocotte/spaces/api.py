@@ -1,9 +1,12 @@
 """API: the sites of the network and their resources (open to visitors)."""
 
 from datetime import time
+from enum import StrEnum
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from pydantic import WithJsonSchema
 
 from cocotte.accounts.auth import public_auth
 from cocotte.core.schemas import error_responses
@@ -12,11 +15,33 @@ from .models import Resource, Site
 
 router = Router(tags=["sites"], auth=public_auth)
 
+# The models' choices under names of their own: both `Resource.Kind` and `Block.Kind` are called « Kind », and
+# the OpenAPI document keeps one schema per name, so the resources' kinds were documented as the blocks' kinds.
+ResourceKind = StrEnum("ResourceKind", [(choice.name, choice.value) for choice in Resource.Kind])
+ResourceUnit = StrEnum("ResourceUnit", [(choice.name, choice.value) for choice in Resource.Unit])
+
+# A site's slug, as `Site.slug` (a SlugField) accepts them.
+SiteSlug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+$", max_length=50)]
+
+# A wall-clock time in the site's zone. OpenAPI's `format: time` is RFC 3339's full-time, which requires a UTC
+# offset ("08:00:00+01:00"); opening hours have none, so their schema says what is sent.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?$",
+            "description": "Heure locale du site, sans décalage horaire (HH:MM:SS ; 00:00:00 en fermeture : minuit).",
+            "examples": ["08:30:00"],
+        }
+    ),
+]
+
 
 class OpeningHoursOut(Schema):
     weekday: int
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
 
 class SiteOut(Schema):
@@ -38,12 +63,12 @@ class ResourceOut(Schema):
     site: str
     slug: str
     name: str
-    kind: Resource.Kind
+    kind: ResourceKind
     description: str
     seats: int
     capacity: int
     equipment: list[str]
-    unit: Resource.Unit
+    unit: ResourceUnit
     min_units: int
     max_units: int
     max_advance_days: int
@@ -60,21 +85,26 @@ class ResourceOut(Schema):
 
 
 class ResourceFilter(Schema):
-    site: str | None = None
-    kind: Resource.Kind | None = None
+    site: SiteSlug | None = None
+    kind: ResourceKind | None = None
 
 
-@router.get("/sites", response=list[SiteOut], summary="Les sites du réseau")
+# Open to visitors, but a caller who sends a token that is wrong gets 401 (bearer tokens never fall back).
+@router.get("/sites", response={200: list[SiteOut], **error_responses(401)}, summary="Les sites du réseau")
 def list_sites(request):
     return Site.objects.filter(is_active=True).prefetch_related("opening_hours")
 
 
-@router.get("/sites/{slug}", response={200: SiteOut, **error_responses(404)}, summary="Un site")
-def get_site(request, slug: str):
+@router.get("/sites/{slug}", response={200: SiteOut, **error_responses(401, 404, 422)}, summary="Un site")
+def get_site(request, slug: SiteSlug):
     return get_object_or_404(Site.objects.prefetch_related("opening_hours"), slug=slug, is_active=True)
 
 
-@router.get("/resources", response={200: list[ResourceOut], **error_responses(404)}, summary="Les ressources")
+@router.get(
+    "/resources",
+    response={200: list[ResourceOut], **error_responses(401, 404, 422)},
+    summary="Les ressources",
+)
 def list_resources(request, filters: Query[ResourceFilter]):
     resources = Resource.objects.filter(is_active=True, site__is_active=True)
     if filters.site is not None:

@@ -1,0 +1,127 @@
+"""The API test kit: a JSON client that speaks as a persona, and a small world of bookings to act on.
+
+`api.get("/me", as_=alice)` calls /api/v1/me with a Bearer token of alice's; `as_=None` is an anonymous
+visitor. The client enforces CSRF like a browser-less client meets it in production.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from cocotte.accounts.models import ApiToken
+from cocotte.bookings import services
+from cocotte.bookings.models import Block, Booking, BookingSeries
+from tests.helpers import day_ahead, paris
+
+API = "/api/v1"
+
+
+class ApiClient:
+    def __init__(self):
+        self.client = Client(enforce_csrf_checks=True)
+        self._tokens: dict[int, str] = {}
+
+    def token(self, user) -> str:
+        if user.pk not in self._tokens:
+            self._tokens[user.pk] = ApiToken.issue(user, name="tests")[1]
+        return self._tokens[user.pk]
+
+    def headers(self, user) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user)}"} if user is not None else {}
+
+    def call(self, method: str, path: str, body=None, *, as_=None, query=None):
+        kwargs = {}
+        if body is not None:
+            kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+        return self.client.generic(
+            method, API + path, headers=self.headers(as_), query_params=query, **kwargs
+        )
+
+    def get(self, path: str, *, as_=None, **query):
+        return self.call("GET", path, as_=as_, query=query or None)
+
+    def post(self, path: str, body=None, *, as_=None):
+        return self.call("POST", path, body, as_=as_)
+
+    def patch(self, path: str, body=None, *, as_=None):
+        return self.call("PATCH", path, body, as_=as_)
+
+    def delete(self, path: str, *, as_=None):
+        return self.call("DELETE", path, as_=as_)
+
+
+@pytest.fixture
+def api(db):
+    return ApiClient()
+
+
+def slot(resource, start: datetime, end: datetime, **extra) -> dict:
+    """The JSON body of a booking request."""
+    return {"resource": resource.pk, "start": start.isoformat(), "end": end.isoformat(), **extra}
+
+
+def instant(value: str) -> datetime:
+    """An instant as the API writes it ("…Z" or with an offset)."""
+    return datetime.fromisoformat(value)
+
+
+def bookings_state():
+    """Everything a refused request must leave as it was."""
+    return (
+        sorted(Booking.objects.values_list("id", "resource_id", "start", "end", "status", "staff_reason")),
+        sorted(BookingSeries.objects.values_list("id", flat=True)),
+        sorted(Block.objects.values_list("id", "resource_id", "start", "end")),
+    )
+
+
+@dataclass
+class World:
+    """What the personas act on, at the Murat site (open every day 08:00–20:00).
+
+    - booking: alice's confirmed booking of the meeting room, in a week, 10:00–11:00;
+    - request: alice's pending request for the workshop (which needs the team's approval), same time;
+    - series: alice's weekly series of the meeting room, 14:00–15:00, three weeks from day 8;
+    - block: maintenance of the meeting room on day 9, 08:00–12:00, set by sophie.
+    """
+
+    booking: Booking
+    request: Booking
+    series: BookingSeries
+    block: Block
+    room: object
+    workshop: object
+
+    @property
+    def day(self):
+        return day_ahead(7)
+
+
+@pytest.fixture
+def workshop(site, make_resource):
+    return make_resource(site, "atelier", requires_approval=True)
+
+
+@pytest.fixture
+def world(alice, bob, sophie, carol, root, room, workshop, book):
+    day = day_ahead(7)
+    booking = book(alice, room, paris(day, 10), paris(day, 11))
+    request = book(alice, workshop, paris(day, 10), paris(day, 11))
+    assert request.status == Booking.Status.PENDING
+    series = services.book_series(
+        resource=room,
+        member=alice,
+        start=paris(day + timedelta(1), 14),
+        end=paris(day + timedelta(1), 15),
+        rrule="FREQ=WEEKLY;COUNT=3",
+    ).series
+    block, _ = services.block(
+        room,
+        by=sophie,
+        start=paris(day + timedelta(2), 8),
+        end=paris(day + timedelta(2), 12),
+        reason="Peinture",
+    )
+    return World(booking=booking, request=request, series=series, block=block, room=room, workshop=workshop)

@@ -1,0 +1,119 @@
+"""Availability: what is free and what is taken at a site, for anyone, in a bounded number of queries."""
+
+from datetime import timedelta
+
+import pytest
+
+from cocotte.bookings import services
+from cocotte.bookings.models import Booking
+from tests.helpers import day_ahead, paris
+
+from .conftest import instant
+
+
+def test_availability_shows_free_and_busy_time_of_each_resource(api, alice, room, desk, book):
+    day = day_ahead(7)
+    book(alice, room, paris(day, 10), paris(day, 11))
+
+    response = api.get("/availability", site="murat", date=str(day))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["site"], instant(body["start"]), instant(body["end"])) == (
+        "murat",
+        paris(day, 0),
+        paris(day + timedelta(1), 0),
+    )
+    salle = next(r for r in body["resources"] if r["resource"] == room.pk)
+    assert [(instant(s["start"]), instant(s["end"])) for s in salle["free"]] == [
+        (paris(day, 8), paris(day, 10)),
+        (paris(day, 11), paris(day, 20)),
+    ]
+    assert [(instant(b["start"]), b["kind"]) for b in salle["busy"]] == [(paris(day, 10), "booking")]
+
+
+def test_availability_over_several_days_and_of_one_kind(api, room, desk):
+    day = day_ahead(7)
+
+    response = api.get("/availability", site="murat", date=str(day), days=3, kind="desk")
+
+    body = response.json()
+    assert instant(body["end"]) == paris(day + timedelta(3), 0)
+    assert [r["resource"] for r in body["resources"]] == [desk.pk]
+    assert len(body["resources"][0]["free"]) == 3  # one opening a day
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"date": "9999-12-31"}, "date"),
+        ({"date": "0001-01-01"}, "date"),
+        ({"date": "2000-01-01"}, "date"),
+        ({"date": "2026-12-01", "days": 32}, "days"),
+        ({"date": "2026-12-01", "days": 0}, "days"),
+        ({"date": "2026-12-01", "kind": "maintenance"}, "kind"),
+    ],
+    ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()) if isinstance(q, dict) else q,
+)
+def test_a_period_that_cannot_be_asked_is_a_422(api, site, query, field):
+    # Regression: days near year 1 or 9999 overflowed while computing the period (a 500).
+    response = api.get("/availability", site="murat", **query)
+
+    assert (response.status_code, response.json()["code"], response.json()["field"]) == (
+        422,
+        "invalid_input",
+        field,
+    )
+
+
+def test_availability_of_an_unknown_site_is_a_404(api, db):
+    response = api.get("/availability", site="nulle-part", date=str(day_ahead(1)))
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def fill(site, make_resource, members, *, resources: int, bookings: int, day):
+    """`resources` more meeting rooms at the site and `bookings` bookings spread over them and over a week."""
+    rooms = [make_resource(site, f"salle-{site.resources.count()}-{n}") for n in range(resources)]
+    slots = [(d, h) for d in range(7) for h in range(8, 20)]
+    batch = []
+    for n in range(bookings):
+        resource = rooms[n % len(rooms)]
+        d, h = slots[n // len(rooms)]
+        start = paris(day + timedelta(d), h)
+        batch.append(
+            Booking(resource=resource, member=members[n % 2], start=start, end=start + timedelta(minutes=30))
+        )
+    services.load_history(batch)
+    return rooms
+
+
+def queries_of_availability(api, viewer, day, max_queries):
+    """The SQL queries of one call for a week at the site, as `viewer` (after a first call: a token records its
+    first use with a write, once a minute)."""
+    api.get("/availability", as_=viewer, site="murat", date=str(day), days=7)
+    with max_queries(MAX_QUERIES) as queries:
+        response = api.get("/availability", as_=viewer, site="murat", date=str(day), days=7)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+# The caller's token; the site, its opening hours, its closures; its resources; their bookings and blocks (one
+# query); the sites the caller manages; the members' names, for the staff: 8, whatever the sizes.
+MAX_QUERIES = 8
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "alice", "sophie"])
+def test_availability_runs_the_same_few_queries_for_2_or_20_resources_and_5_or_200_bookings(
+    viewer, api, site, make_resource, alice, bob, sophie, request, django_assert_max_num_queries
+):
+    user = None if viewer == "anonymous" else request.getfixturevalue(viewer)
+    day = day_ahead(7)
+    fill(site, make_resource, [alice, bob], resources=2, bookings=5, day=day)
+    small = queries_of_availability(api, user, day, django_assert_max_num_queries)
+
+    fill(site, make_resource, [alice, bob], resources=18, bookings=195, day=day)
+    assert Booking.objects.count() == 200 and site.resources.count() == 20
+    large = queries_of_availability(api, user, day, django_assert_max_num_queries)
+
+    assert len(large) == len(small), "\n".join(large)
