@@ -159,3 +159,13 @@ def book():
 def fast_password_hashing(settings):
     """Hashing passwords properly is slow on purpose; tests create many accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def french_by_default():
+    """Each test starts in French, as a visitor does: a request in English must not leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("fr")
+    yield
+    translation.activate("fr")

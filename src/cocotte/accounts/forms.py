@@ -4,6 +4,7 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Consent, Organisation, Profile
 
@@ -27,7 +28,9 @@ class ProfileFieldsMixin(forms.Form):
         label=_("Prénom"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
     last_name = forms.CharField(
-        label=_("Nom"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        label=pgettext_lazy("personne", "Nom"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     status = forms.ChoiceField(label=_("Vous êtes"), choices=Profile.Status.choices)
     organisation = forms.CharField(

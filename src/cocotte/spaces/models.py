@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Where France has extra public holidays (the `holidays` library's codes); school zones are left out.
 HOLIDAY_SUBDIVISIONS = [
@@ -109,7 +110,7 @@ class OpeningHours(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_hours")
     weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
     opens = models.TimeField(_("ouverture"))
-    closes = models.TimeField(_("fermeture"))
+    closes = models.TimeField(pgettext_lazy("heure", "fermeture"))
 
     class Meta:
         verbose_name = _("horaire d’ouverture")
