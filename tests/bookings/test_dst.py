@@ -98,3 +98,29 @@ def test_availability_on_the_spring_day_counts_23_hours(all_night, spring):
     start, end = day_bounds(spring, PARIS)
     (entry,) = services.availability([all_night], start, end)
     assert sum((s.end - s.start for s in entry.free), timedelta()) == timedelta(hours=23)
+
+
+def test_a_series_whose_slot_ends_before_it_starts_on_the_clock_is_refused(alice, all_night, autumn):
+    """02:40 summer time to 02:10 winter time is half an hour, but cannot repeat at a fixed wall-clock time."""
+    from cocotte.bookings.errors import InvalidBooking
+
+    start = at_local(autumn, time(2, 40), PARIS)  # the first 02:40 (UTC+2)
+    end = start + timedelta(minutes=30)  # 02:10, the second time round (UTC+1)
+    assert end.astimezone(PARIS).time() == time(2, 10)
+    with pytest.raises(InvalidBooking) as caught:
+        services.book_series(
+            resource=all_night, member=alice, start=start, end=end, rrule="FREQ=DAILY;COUNT=2"
+        )
+    assert caught.value.code == "invalid_period"
+
+
+def test_a_series_may_start_at_the_second_occurrence_of_the_repeated_hour(alice, all_night, autumn):
+    second = at_local(autumn, time(2), PARIS) + timedelta(hours=1)  # the second 02:00, 01:00 UTC
+    result = services.book_series(
+        resource=all_night,
+        member=alice,
+        start=second,
+        end=second + timedelta(hours=1),
+        rrule="FREQ=WEEKLY;COUNT=2",
+    )
+    assert result.bookings[0].start == second

@@ -13,6 +13,7 @@ def run_check(tmp_path, **env):
         **env,
     }
     environment.pop("DATABASE_URL", None)
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own thread
     return subprocess.run(
         [sys.executable, "-m", "cocotte", "check", "--deploy", "--fail-level", "WARNING"],
         env=environment,

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import AfterValidator, field_validator
@@ -20,7 +19,7 @@ from cocotte.spaces.api import ResourceKind, SiteSlug
 from cocotte.spaces.models import Resource, Site
 
 from . import services
-from .errors import Forbidden, InvalidBooking, NotFound
+from .errors import Forbidden, NotFound
 from .models import Block, Booking
 
 router = Router(tags=["bookings"], auth=member_auth)
@@ -281,31 +280,6 @@ def _member(request, pk: int | None):
     return member
 
 
-def _check_series_period(resource: Resource, start: datetime, end: datetime) -> None:
-    """A series repeats wall-clock times: its first occurrence must end after it starts on the site's clock.
-
-    Stopgap for the engine (services.expand_rrule), which takes the occurrences' length on the clock: across
-    the autumn change of time (02:40+02:00 to 02:10+01:00, half an hour) it is negative, and on PostgreSQL
-    the series' period made an invalid range for the database (a 500).
-    """
-    if not (is_aware(start) and is_aware(end)):
-        return  # the engine says naive_datetime
-    tz = zone(resource.site.timezone)
-    try:
-        on_the_clock = end.astimezone(tz).replace(tzinfo=None) - start.astimezone(tz).replace(tzinfo=None)
-    except OverflowError:
-        return  # near year 1 or 9999: the engine says out_of_range
-    if end > start and on_the_clock <= timedelta(0):
-        raise InvalidBooking(
-            _(
-                "Une série se répète à heure fixe : son créneau doit finir après son début à l’heure locale, "
-                "ce que le changement d’heure empêche ici."
-            ),
-            code="invalid_period",
-            field="end",
-        )
-
-
 def _occurrences(occurrences, bookings=()) -> list[OccurrenceOut]:
     booked = {b.start: b.pk for b in bookings}
     return [
@@ -421,7 +395,6 @@ def create_booking(request, payload: BookingIn):
     }
     if payload.rrule is None:
         return Status(201, services.book(**common))
-    _check_series_period(resource, payload.start, payload.end)
     result = services.book_series(**common, rrule=payload.rrule, skip_conflicts=payload.skip_conflicts)
     first = Booking.objects.select_related("resource__site").get(pk=result.bookings[0].pk)
     out = BookingCreatedOut.from_orm(first)
@@ -436,7 +409,6 @@ def create_booking(request, payload: BookingIn):
 )
 def preview_series(request, payload: PreviewIn):
     resource = _resource(payload.resource)
-    _check_series_period(resource, payload.start, payload.end)
     occurrences = services.preview_series(
         resource=resource,
         member=_member(request, payload.member),

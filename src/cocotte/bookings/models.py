@@ -33,6 +33,8 @@ class BookingQuerySet(models.QuerySet):
         through past or future years). Elsewhere, `end > period start` first, which the index on
         (resource, end) serves: it skips every booking that ended before the period.
         """
+        if end <= start:
+            return self.none()  # an empty period overlaps nothing (and is no range for PostgreSQL)
         if connections[self.db].vendor == "postgresql":
             return self.alias(period=TsTzRange("start", "end")).filter(
                 period__overlap=DateTimeTZRange(start, end, "[)")

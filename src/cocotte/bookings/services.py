@@ -554,6 +554,17 @@ def expand_rrule(resource: Resource, start: datetime, end: datetime, rule: str) 
         )
     local_start = start.astimezone(tz).replace(tzinfo=None)
     length = end.astimezone(tz).replace(tzinfo=None) - local_start
+    if length <= timedelta(0):
+        # Occurrences repeat wall-clock times: across the autumn change, 02:40 (summer) to 02:10 (winter)
+        # is half an hour of real time but no time at all on the clock, and cannot be repeated.
+        raise InvalidBooking(
+            _(
+                "Une série se répète à heure fixe : son créneau doit finir après son début à l’heure locale, "
+                "ce que le changement d’heure empêche ici."
+            ),
+            code="invalid_period",
+            field="end",
+        )
     # Expansion stops at a window's end whatever the rule says. Together with the parts allowed above,
     # every rule has an occurrence within a few years: dateutil never walks the calendar to year 9999.
     window_end = local_start + SERIES_WINDOW
@@ -604,6 +615,9 @@ def expand_rrule(resource: Resource, start: datetime, end: datetime, rule: str) 
                 end=(naive + length).replace(tzinfo=tz).astimezone(UTC),
             )
         )
+    # The first occurrence is the one asked for, exactly: on the night the clocks go back, its wall-clock
+    # time happens twice and rebuilding it from the clock would pick the first of the two.
+    occurrences[0].start, occurrences[0].end = start.astimezone(UTC), end.astimezone(UTC)
     return occurrences
 
 
