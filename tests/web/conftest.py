@@ -1,0 +1,101 @@
+"""Shared data for the web page tests: one booking, one series and one request of alice's, one token."""
+
+from dataclasses import dataclass
+from datetime import date, time
+from urllib.parse import urlparse
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.urls import resolve, reverse
+
+from cocotte.accounts.models import ApiToken
+from cocotte.bookings import services
+from cocotte.bookings.models import Block, Booking, BookingSeries
+from cocotte.core.timeutils import at_local
+from tests.helpers import PARIS, day_ahead, paris
+
+PERSONAS = ("anonymous", "alice", "bob", "sophie", "carol", "root")
+
+
+@dataclass
+class World:
+    site: object
+    other_site: object
+    room: object
+    office: object
+    alice: object
+    bob: object
+    sophie: object
+    carol: object
+    root: object
+    day: date
+    booking: Booking
+    series: BookingSeries
+    pending: Booking
+    token: ApiToken
+
+    def persona(self, name):
+        return None if name == "anonymous" else getattr(self, name)
+
+
+@pytest.fixture
+def world(site, other_site, room, office, alice, bob, sophie, carol, root, book):
+    day = day_ahead(7)
+    booking = book(alice, room, paris(day, 10), paris(day, 11))
+    series = services.book_series(
+        resource=room,
+        member=alice,
+        start=paris(day, 14),
+        end=paris(day, 15),
+        rrule="FREQ=WEEKLY;COUNT=3",
+    ).series
+    first = day_ahead(10)
+    pending = book(
+        alice,
+        office,
+        at_local(first, time(0), PARIS),
+        at_local(first + relativedelta(months=1), time(0), PARIS),
+    )
+    assert pending.status == Booking.Status.PENDING
+    token, _raw = ApiToken.issue(alice, name="agenda")
+    return World(
+        site, other_site, room, office, alice, bob, sophie, carol, root, day, booking, series, pending, token
+    )
+
+
+@pytest.fixture
+def login(client):
+    """The test client, logged in as this user (or left anonymous for None)."""
+
+    def as_(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return as_
+
+
+def state(world) -> tuple:
+    """What a refused request must leave as it was."""
+    alice = world.alice
+    alice.profile.refresh_from_db()
+    alice.refresh_from_db()
+    return (
+        tuple(Booking.objects.order_by("pk").values_list("pk", "status", "start", "end", "resource_id")),
+        tuple(Block.objects.values_list("pk", flat=True)),
+        tuple(ApiToken.objects.live().order_by("pk").values_list("pk", flat=True)),
+        BookingSeries.objects.count(),
+        alice.profile.calendar_key,
+        alice.profile.phone,
+        alice.first_name,
+    )
+
+
+def redirect_target(response) -> str:
+    """The URL name a redirect points to, e.g. "bookings:mine"."""
+    return resolve(urlparse(response.url).path).view_name
+
+
+def is_login_redirect(response) -> bool:
+    return response.status_code == 302 and urlparse(response.url).path == reverse("account_login")
