@@ -46,3 +46,16 @@ def test_the_booking_admin_pages_answer_for_an_admin(client, root, alice, room, 
         "/admin/spaces/site/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_seed_demo_adds_exactly_the_bookings_asked_for(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    before = Booking.objects.count()
+    call_command("seed_demo", "--bookings", "3000", stdout=StringIO())
+    assert Booking.objects.count() - before == 3000
+    call_command("seed_demo", stdout=StringIO())  # idempotent: nothing more
+    assert Booking.objects.count() - before == 3000

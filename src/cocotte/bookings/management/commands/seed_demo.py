@@ -368,7 +368,9 @@ def generate_history(resources, people, count: int, rng) -> int:
     sites = {r.site_id: r.site for r in resources}
     per_day = {r.pk: _slots_per_day(r) for r in resources}
     per_weekday = sum(per_day.values()) or 1
-    weekdays_needed = count // per_weekday + 1
+    # Public holidays, year-end closures and the days kept clear around today take about one weekday in
+    # twelve: plan for them, so that the count is reached within the span.
+    weekdays_needed = int(count / per_weekday * 1.15) + 1
     days_needed = weekdays_needed * 7 // 5 + 14
     today = timezone.localdate()
     future = max(30, days_needed // 5)
