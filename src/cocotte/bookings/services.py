@@ -615,9 +615,10 @@ def expand_rrule(resource: Resource, start: datetime, end: datetime, rule: str) 
                 end=(naive + length).replace(tzinfo=tz).astimezone(UTC),
             )
         )
-    # The first occurrence is the one asked for, exactly: on the night the clocks go back, its wall-clock
-    # time happens twice and rebuilding it from the clock would pick the first of the two.
-    occurrences[0].start, occurrences[0].end = start.astimezone(UTC), end.astimezone(UTC)
+    # When the rule starts on the slot asked for, that occurrence is the one asked for, exactly: on the night
+    # the clocks go back its wall-clock time happens twice, and rebuilding it from the clock picks the first.
+    if starts[0].replace(tzinfo=None) == local_start:
+        occurrences[0].start, occurrences[0].end = start.astimezone(UTC), end.astimezone(UTC)
     return occurrences
 
 
