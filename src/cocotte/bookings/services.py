@@ -435,7 +435,11 @@ def write_transaction():
 def resource_write_lock(resource: Resource):
     """One transaction holding the resource row's lock: the guard every schedule write runs under."""
     with write_transaction():
-        Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk").first()
+        # Only the resource's row: without of=self and order_by(), Meta.ordering joins the site and
+        # FOR UPDATE would lock it too, queueing every booking of the site behind each other.
+        Resource.objects.select_for_update(of=("self",)).filter(pk=resource.pk).order_by().values_list(
+            "pk"
+        ).first()
         yield
 
 

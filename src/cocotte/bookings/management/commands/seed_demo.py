@@ -378,6 +378,12 @@ def generate_history(resources, people, count: int, rng) -> int:
     last_day = today + timedelta(future + 40)
     keep_clear = (today - timedelta(16), today + timedelta(40))
     calendars = {pk: OpeningCalendar.for_site(site, first_day, last_day) for pk, site in sites.items()}
+    # What is already booked (the demo's own bookings, an office rented for months): generated slots go around.
+    taken: dict[int, list[tuple]] = {}
+    for resource_id, start, end in (
+        Booking.objects.live().filter(resource__in=resources).values_list("resource_id", "start", "end")
+    ):
+        taken.setdefault(resource_id, []).append((start, end))
     batch, added = [], 0
     day = first_day
     while added < count and day <= last_day:
@@ -387,6 +393,8 @@ def generate_history(resources, people, count: int, rng) -> int:
         for resource in resources:
             calendar = calendars[resource.site_id]
             for start, end in _history_slots(resource, day, calendar):
+                if any(s < end and start < e for s, e in taken.get(resource.pk, ())):
+                    continue
                 member = members[rng.randrange(len(members))]
                 status = Booking.Status.CANCELLED if rng.random() < 0.08 else Booking.Status.CONFIRMED
                 batch.append(
