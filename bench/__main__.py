@@ -1,0 +1,371 @@
+"""`python -m bench` (`make bench`): every benchmark, on dedicated PostgreSQL databases, figures printed and
+written to bench/results/ (JSON).
+
+    python -m bench                                  # the issue's figures: 10,000 and 1,000,000 bookings
+    python -m bench --bookings 100000 --quick        # a faster run: smaller database, fewer requests
+    python -m bench --only comparison                # some phases (availability, throughput, comparison)
+    python -m bench --keep --reuse                   # keep the databases, and reuse them next time
+
+Databases (created and dropped here): BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
+cocotte_bench) for the large one, the same name + `_small` for 10,000 bookings, + `_cmp` for the comparison
+data set. The data folder is COCOTTE_DATA_DIR (default /tmp/cocotte-bench). Loopback only: gunicorn listens
+on 127.0.0.1, from --port on.
+
+Server configurations (bench.common.SERVERS), all `gunicorn … -w 2`: "per-request" (DATABASE_CONN_MAX_AGE=0, a
+new database connection per request), "persistent" (DATABASE_CONN_MAX_AGE=60), "tuned" (persistent, plus the
+write-lock change recommended in docs/PERFORMANCE.md, applied in memory by bench.wsgi_tuned). The targets are
+judged on the configuration that the settings' defaults amount to; the comparison set runs on the defaults.
+"""
+
+import argparse
+import sys
+import time
+
+from bench import common
+
+AVAILABILITY_TARGET_MS = 20.0
+GROWTH_TARGET = 1.5
+THROUGHPUT_TARGET = 0.3
+
+
+def prepare(url: str, bookings: int, *, reuse: bool) -> dict:
+    """A migrated database seeded like `seed_demo --bookings N` (see bench.seed), timed. Reused if asked."""
+    label = f"cocotte-bench seed --bookings {bookings} on {common.today().isoformat()}"
+    if reuse and common.database_exists(url) and common.database_label(url) == label:
+        print(f"  reusing {common.database_name(url)} ({label})", flush=True)
+        return {"reused": True}
+    print(f"  creating {common.database_name(url)}", flush=True)
+    common.create_database(url)
+    migrate_seconds = common.cocotte(url, "migrate", "--noinput")
+    print(f"  cocotte seed_demo --bookings {bookings} …", flush=True)
+    try:
+        seeded = common.run_phase("seed", url, "--bookings", str(bookings), "--mode", "command", capture=True)
+    except common.PhaseFailed as error:
+        print(f"  seed_demo failed: {error}", flush=True)
+        print("  again, on a new database, with the work-around of bench/seed.py …", flush=True)
+        common.create_database(url)
+        migrate_seconds = common.cocotte(url, "migrate", "--noinput")
+        seeded = common.run_phase("seed", url, "--bookings", str(bookings), "--mode", "workaround")
+        seeded["command_failed"] = str(error)
+    print(
+        f"  seeded in {seeded['seed_seconds']} s ({seeded['mode']}; then VACUUM ANALYZE "
+        f"{seeded['vacuum_analyze_seconds']} s)",
+        flush=True,
+    )
+    common.set_database_label(url, label)
+    return {"reused": False, "migrate_seconds": round(migrate_seconds, 1), **seeded}
+
+
+def quiet(args) -> dict:
+    """Wait a little for other users of the machine to calm down (bounded), and say how it was."""
+    if args.quiet_wait <= 0:
+        return {}
+    reading = common.wait_for_quiet(args.quiet_wait)
+    if not reading["quiet"]:
+        print(f"  (other processes still use {reading['cores_others']} cores: measuring anyway)", flush=True)
+    return reading
+
+
+def run_availability(args, results: dict) -> None:
+    from bench import availability
+
+    sizes = [("small", args.small, "_small"), ("large", args.bookings, "")]
+    runs, targets = {}, {}
+    for label, count, suffix in sizes:
+        url = common.database_url(suffix)
+        print(f"\n[availability] {count:,} bookings", flush=True)
+        prepared = prepare(url, count, reuse=args.reuse)
+        run = common.run_phase(
+            "availability", url, "--requests", str(args.requests), "--warmup", str(args.warmup)
+        )
+        run.update(seeded_bookings=count, database=common.database_name(url), **prepared)
+        targets[label] = (url, run.pop("token"))
+        runs[label] = run
+        explain = run["explain"]
+        print(
+            f"  Django test client {run['in_process_member']['median_ms']} ms "
+            f"({len(run['queries_per_request'])} queries); bookings query {explain['execution_ms']} ms "
+            f"via {', '.join(explain['indexes']) or 'no index'}",
+            flush=True,
+        )
+    paths = {run["path"] for run in runs.values()}
+    if len(paths) != 1:
+        raise RuntimeError(f"the databases disagree on the week: {paths}")
+    print(
+        "\n[availability] HTTP, both databases in turns, per-request and persistent connections", flush=True
+    )
+    before = quiet(args)
+    monitor = common.CpuMonitor()
+    http = availability.measure(
+        targets, paths.pop(), requests=args.requests, warmup=args.warmup, port=args.port
+    )
+    cpu = {"before": before, "during": monitor.read()}
+    for label, run in runs.items():
+        run["http"] = http[label]
+        for server, figures in run["http"].items():
+            member, anonymous = figures["member"], figures["anonymous"]
+            print(
+                f"  {run['seeded_bookings']:>9,} bookings, {server}: GET week median {member['median_ms']} ms, "
+                f"p95 {member['p95_ms']} ms (anonymous {anonymous['median_ms']} / {anonymous['p95_ms']} ms)",
+                flush=True,
+            )
+    print(f"  other processes used {cpu['during']['cores_others']} cores meanwhile", flush=True)
+    growth = {}
+    for server in runs["large"]["http"]:
+        small, large = runs["small"]["http"][server]["member"], runs["large"]["http"][server]["member"]
+        growth[server] = round(large["median_ms"] / small["median_ms"], 3)
+    results["availability"] = {
+        "default_server": runs["large"]["default_server"],
+        "runs": runs,
+        "growth": growth,
+        "cpu": cpu,
+        "target_median_ms": AVAILABILITY_TARGET_MS,
+        "target_growth": GROWTH_TARGET,
+    }
+
+
+def run_throughput(args, results: dict) -> None:
+    url = common.database_url("")
+    print(f"\n[throughput] on {args.bookings:,} bookings", flush=True)
+    if "availability" in results:
+        prepared = {"reused": "availability phase"}
+    else:
+        prepared = prepare(url, args.bookings, reuse=args.reuse)
+    before = quiet(args)
+    monitor = common.CpuMonitor()
+    run = common.run_phase(
+        "throughput",
+        url,
+        "--port",
+        str(args.port + 10),
+        "--threads",
+        str(args.threads),
+        "--booking-requests",
+        str(args.booking_requests),
+        "--ping-requests",
+        str(args.ping_requests),
+    )
+    run.update(
+        seeded_bookings=args.bookings,
+        database=common.database_name(url),
+        cpu={"before": before, "during": monitor.read()},
+        **prepared,
+    )
+    results["throughput"] = {**run, "target_ratio": THROUGHPUT_TARGET}
+    for server, figures in run["servers"].items():
+        print(
+            f"  {server}: ping {figures['ping_requests_per_second']} req/s, bookings "
+            f"{figures['booking_requests_per_second']} req/s, ratio {figures['ratio']}; "
+            f"statuses {figures['bookings']['statuses']}",
+            flush=True,
+        )
+    print(
+        f"  overlapping live bookings: {run['overlapping_live_bookings']}; "
+        f"other processes used {run['cpu']['during']['cores_others']} cores",
+        flush=True,
+    )
+
+
+def run_comparison(args, results: dict) -> None:
+    url = common.database_url("_cmp")
+    print("\n[comparison] data set: 50 resources, 50,000 bookings, 100 weekly series", flush=True)
+    common.create_database(url)
+    common.cocotte(url, "migrate", "--noinput")
+    before = quiet(args)
+    monitor = common.CpuMonitor()
+    run = common.run_phase(
+        "comparison",
+        url,
+        "--port",
+        str(args.port + 20),
+        "--requests",
+        str(args.cmp_requests),
+        "--warmup",
+        str(args.warmup),
+    )
+    run.update(database=common.database_name(url), cpu={"before": before, "during": monitor.read()})
+    results["comparison"] = run
+    print(
+        f"  generated in {run['generate_seconds']} s, loaded {run['dataset']['bookings_total']:,} bookings "
+        f"in {run['load_seconds']} s; exported to bench/results/comparison/",
+        flush=True,
+    )
+    for name, figures in run["operations"].items():
+        print(f"  {name}: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms", flush=True)
+
+
+PHASES = {"availability": run_availability, "throughput": run_throughput, "comparison": run_comparison}
+
+
+def _ok(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+def _name(server: str, default: str) -> str:
+    return f"{server} (= the defaults)" if server == default else server
+
+
+def table(results: dict) -> str:
+    """The figures as a Markdown table (what docs/PERFORMANCE.md shows)."""
+    lines = ["| Measure | Median | p95 | Target | Met |", "|---|---:|---:|---|---|"]
+    if "availability" in results:
+        a = results["availability"]
+        default = a["default_server"]
+        for label in ("small", "large"):
+            run = a["runs"][label]
+            size = f"{run['bookings_in_database']:,} bookings"
+            for server, figures in run["http"].items():
+                member, anonymous = figures["member"], figures["anonymous"]
+                target = label == "large" and server == a["default_server"]
+                lines.append(
+                    f"| Week of `{run['site']}` via API, {_name(server, default)}, member token, {size} "
+                    f"| {member['median_ms']} ms | {member['p95_ms']} ms "
+                    f"| {'< 20 ms' if target else ''} | {_ok(member['median_ms'] < AVAILABILITY_TARGET_MS) if target else ''} |"
+                )
+                lines.append(
+                    f"| Week via API, {_name(server, default)}, anonymous, {size} | {anonymous['median_ms']} ms "
+                    f"| {anonymous['p95_ms']} ms | | |"
+                )
+            in_process = run["in_process_member"]
+            lines.append(
+                f"| Week via Django test client (no HTTP, no reconnect), {size} "
+                f"| {in_process['median_ms']} ms | {in_process['p95_ms']} ms | | |"
+            )
+            lines.append(
+                f"| … its CPU time per request: Django {in_process['cpu_mean_ms']} ms + PostgreSQL "
+                f"{in_process['postgresql_cpu_mean_ms']} ms (means), {size} | {in_process['cpu_total_mean_ms']} ms | | | |"
+            )
+            lines.append(
+                f"| Bookings query alone (EXPLAIN ANALYZE execution), {size} | {run['explain']['execution_ms']} ms | | | |"
+            )
+        for server, growth in a["growth"].items():
+            target = server == a["default_server"]
+            lines.append(
+                f"| Growth of the median, {a['runs']['large']['bookings_in_database']:,} / "
+                f"{a['runs']['small']['bookings_in_database']:,} bookings, {_name(server, default)} | {growth}× | "
+                f"| {'≤ 1.5×' if target else ''} | {_ok(growth <= GROWTH_TARGET) if target else ''} |"
+            )
+        large = a["runs"]["large"]
+        if large.get("seed_seconds") is not None:
+            lines.append(
+                f"| Seeding {large['seeded_bookings']:,} bookings (`seed_demo`, {large['mode']}) "
+                f"| {large['seed_seconds']} s | | | |"
+            )
+    if "throughput" in results:
+        t = results["throughput"]
+        default = t["default_server"]
+        for server, s in t["servers"].items():
+            b = s["bookings"]
+            target = server == t["default_server"]
+            lines.append(
+                f"| `bench/ping` (minimal Django JSON view), {_name(server, default)} | {s['ping_requests_per_second']} req/s | | | |"
+            )
+            lines.append(
+                f"| POST /api/v1/bookings, {_name(server, default)}, {t['client_threads']} clients "
+                f"| {s['booking_requests_per_second']} req/s | latency {b['median_ms']} / {b['p95_ms']} ms | | |"
+            )
+            lines.append(
+                f"| Throughput ratio bookings / ping, {_name(server, default)} | {s['ratio']} | | {'≥ 0.3' if target else ''} "
+                f"| {_ok(s['ratio'] >= THROUGHPUT_TARGET) if target else ''} |"
+            )
+        if t.get("in_process"):
+            ip = t["in_process"]
+            lines.append(
+                f"| CPU per ping, Django test client (Django + PostgreSQL, mean) | {ip['ping']['cpu_total_mean_ms']} ms | | | |"
+            )
+            lines.append(
+                f"| CPU per booking, Django test client (Django {ip['booking']['cpu_mean_ms']} + PostgreSQL "
+                f"{ip['booking']['postgresql_cpu_mean_ms']} ms, mean) | {ip['booking']['cpu_total_mean_ms']} ms | | | |"
+            )
+            lines.append(
+                f"| CPU ratio ping / booking (the throughput ratio on idle CPUs) | {ip['cpu_ratio']} | | | |"
+            )
+        lines.append(
+            f"| Overlapping live bookings of exclusive resources after the runs | {t['overlapping_live_bookings']} | | 0 "
+            f"| {_ok(t['overlapping_live_bookings'] == 0)} |"
+        )
+    if "comparison" in results:
+        c = results["comparison"]
+        names = {
+            "availability_week": "Comparison set: week of 50 resources via API",
+            "availability_day": "Comparison set: one day of 50 resources via API",
+            "create": "Comparison set: create one booking (201)",
+            "conflict": "Comparison set: refuse a conflicting booking (409)",
+        }
+        for key, name in names.items():
+            f = c["operations"][key]
+            lines.append(f"| {name} | {f['median_ms']} ms | {f['p95_ms']} ms | | |")
+        lines.append(
+            f"| Comparison set: loading {c['dataset']['bookings_total']:,} bookings (bulk ORM) | {c['load_seconds']} s | | | |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--bookings", type=int, default=1_000_000, help="bookings of the large database")
+    parser.add_argument("--small", type=int, default=10_000, help="bookings of the small database")
+    parser.add_argument("--quick", action="store_true", help="fewer requests per measure")
+    parser.add_argument(
+        "--only", default="", help="comma-separated phases: availability,throughput,comparison"
+    )
+    parser.add_argument("--keep", action="store_true", help="do not drop the databases at the end")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse databases seeded today with the same size"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="first loopback port (the phases use up to 30 from here)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="client threads of the throughput phase")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60,
+        help="seconds to wait, at most, before each phase for other processes to leave the CPU (0: never)",
+    )
+    args = parser.parse_args(argv)
+    args.requests = 100 if args.quick else 300
+    args.warmup = 10 if args.quick else 30
+    args.booking_requests = 200 if args.quick else 400
+    args.ping_requests = 1500 if args.quick else 3000
+    args.cmp_requests = 60 if args.quick else 200
+    phases = [p.strip() for p in args.only.split(",") if p.strip()] or list(PHASES)
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+
+    started = time.perf_counter()
+    monitor = common.CpuMonitor()
+    results = {
+        "started": common.now_iso(),
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+        "machine": common.machine(),
+        "code": common.git_state(),
+        "options": vars(args),
+        "postgresql": common.server_settings(common.database_url("")),
+    }
+    urls = [common.database_url(s) for s in ("", "_small", "_cmp")]
+    try:
+        for phase in PHASES:
+            if phase in phases:
+                PHASES[phase](args, results)
+    finally:
+        if not args.keep:
+            for url in urls:
+                common.drop_database(url)
+        results["seconds"] = round(time.perf_counter() - started, 1)
+        results["cpu"] = monitor.read()
+        stamp = results["started"].replace(":", "").replace("-", "")
+        path = common.write_json(common.RESULTS / f"bench-{stamp}.json", results)
+        common.write_json(common.RESULTS / "latest.json", results)
+    print(f"\n{table(results)}\n")
+    print(
+        f"Whole run: {results['seconds']:.0f} s; other processes used {results['cpu']['cores_others']} of "
+        f"{results['machine']['cpus']} cores on average. Raw results: {path.relative_to(common.ROOT)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
