@@ -963,11 +963,6 @@ def unblock(target: Block, *, by) -> None:
         target.delete()
 
 
-def database_guards_overlap() -> bool:
-    """Whether the database itself refuses overlapping bookings (PostgreSQL's exclusion constraint)."""
-    return connection.vendor == "postgresql"
-
-
 def get_booking_for(user, pk: int) -> Booking:
     """The booking if this user may manage it; NotFound otherwise (someone else's booking does not exist)."""
     booking = Booking.objects.select_related("resource__site", "member").filter(pk=pk).first()
