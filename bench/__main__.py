@@ -322,10 +322,13 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=60,
-        help="seconds to wait, at most, before each phase for other processes to leave the CPU (0: never)",
+        default=None,
+        help="seconds to wait, at most, before each phase for other processes to leave the CPU "
+        "(default 60, 10 with --quick; 0: never)",
     )
     args = parser.parse_args(argv)
+    if args.quiet_wait is None:
+        args.quiet_wait = 10 if args.quick else 60
     args.requests = 100 if args.quick else 300
     args.warmup = 10 if args.quick else 30
     args.booking_requests = 200 if args.quick else 400
