@@ -1,11 +1,12 @@
 """`gunicorn bench.wsgi_tuned`: cocotte.wsgi with one change recommended in docs/PERFORMANCE.md applied in
-memory, to measure what it gives (src/ is unchanged; the booking engine's owner decides).
+memory, to measure what it gives before src/ has it (src/ is not touched).
 
-The change: the engine's write lock takes the resource's row only. `resource_write_lock` runs
+The change: the engine's write lock takes the resource's row only. `resource_write_lock` ran
 `Resource.objects.select_for_update().filter(pk=…).values_list("pk").first()`; `first()` orders by the
 model's default ordering (site, position, name), which joins spaces_site, and a plain FOR UPDATE then locks the
 site's row as well: every booking of a site waits for every other one in progress, whatever the resource.
 `select_for_update(of=("self",))` and no join (`order_by()`) lock the one row that the protocol needs.
+Commit 1031a51 made the same change in src/: since then this module serves the same code as cocotte.wsgi.
 """
 
 import contextlib
