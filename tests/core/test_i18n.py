@@ -147,8 +147,8 @@ def messages_of(catalogue: GNUTranslations) -> dict:
     return {key: text for key, text in catalogue._catalog.items() if key != ""}
 
 
-def placeholders(text: str) -> list[str]:
-    """Python-format placeholders (%(name)s, %s, %d…) and HTML tags, the parts a translation must keep."""
+def format_markers(text: str) -> list[str]:
+    """Python format markers (%(name)s, %s, %d…) and HTML tags, the parts a translation must keep."""
     return sorted(re.findall(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]|</?[a-zA-Z][^>]*>", text))
 
 
@@ -167,7 +167,7 @@ def msgfmt_or_skip() -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# (a) Every entry is translated, none is fuzzy, and translations keep their placeholders
+# (a) Every entry is translated, none is fuzzy, and translations keep their format markers
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -193,21 +193,21 @@ def test_plural_entries_have_both_english_forms(entries):
         assert sorted(entry.msgstr) == [0, 1], entry.where
 
 
-def test_translations_keep_placeholders_and_tags(entries):
+def test_translations_keep_format_markers_and_tags(entries):
     wrong = []
     for entry in entries:
         if entry.is_header:
             continue
         if entry.msgid_plural is None:
-            if placeholders(entry.msgstr[0]) != placeholders(entry.msgid):
+            if format_markers(entry.msgstr[0]) != format_markers(entry.msgid):
                 wrong.append((entry.where, entry.msgstr[0]))
         else:
             # The singular may leave out the count ("Cancel the upcoming occurrence…"); nothing may appear
             # that the French does not give, and the plural keeps everything.
-            allowed = set(placeholders(entry.msgid)) | set(placeholders(entry.msgid_plural))
-            if not set(placeholders(entry.msgstr[0])) <= allowed:
+            allowed = set(format_markers(entry.msgid)) | set(format_markers(entry.msgid_plural))
+            if not set(format_markers(entry.msgstr[0])) <= allowed:
                 wrong.append((entry.where, entry.msgstr[0]))
-            if placeholders(entry.msgstr[1]) != placeholders(entry.msgid_plural):
+            if format_markers(entry.msgstr[1]) != format_markers(entry.msgid_plural):
                 wrong.append((entry.where, entry.msgstr[1]))
     assert not wrong, wrong
 
