@@ -34,7 +34,7 @@ def explain(site_slug: str, first_day, days: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from cocotte.bookings import services
+    from cocotte.bookings import schedule
     from cocotte.core.timeutils import day_bounds, zone
     from cocotte.spaces.models import Resource, Site
 
@@ -46,7 +46,7 @@ def explain(site_slug: str, first_day, days: int) -> dict:
     for resource in resources:
         resource.site = site
     with CaptureQueriesContext(connection) as captured:
-        results = services.availability(resources, start, end)
+        results = schedule.availability(resources, start, end)
     sql = next(q["sql"] for q in captured.captured_queries if "bookings_booking" in q["sql"])
     with connection.cursor() as cursor:
         for _ in range(3):  # the last of three: warm, as the requests see it

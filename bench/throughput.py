@@ -33,7 +33,7 @@ def free_slots(rng) -> list[dict]:
     exclusive resource booked by the half-hour or the hour (shuffled)."""
     from django.utils import timezone
 
-    from cocotte.bookings import services
+    from cocotte.bookings import schedule
     from cocotte.core.timeutils import at_local, zone
     from cocotte.spaces.models import Resource, Site
 
@@ -53,7 +53,7 @@ def free_slots(rng) -> list[dict]:
         horizon = max(r.max_advance_days for r in resources)
         start = at_local(today + timedelta(days=1), clock(0), tz)
         end = at_local(today + timedelta(days=horizon + 1), clock(0), tz)
-        for entry in services.availability(resources, start, end):
+        for entry in schedule.availability(resources, start, end):
             unit = entry.resource.unit_duration
             step = int(unit.total_seconds() // 60)
             for free in entry.free:

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ninja import Router, Schema
 
 from cocotte.api import CocotteAPI
-from cocotte.bookings import services
+from cocotte.bookings import rules
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_the_documented_years_are_the_engines(document):
         if p["name"] == "date"
     )
     start = document["components"]["schemas"]["BookingIn"]["properties"]["start"]
-    earliest, latest = services.EARLIEST_YEAR, services.LATEST_YEAR
+    earliest, latest = rules.EARLIEST_YEAR, rules.LATEST_YEAR
 
     def accepts(schema, year: int) -> bool:
         return re.match(schema["pattern"], f"{year}-06-15") is not None

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cocotte.bookings import services
+from cocotte.bookings import schedule, services
 from cocotte.core.timeutils import day_bounds
 from cocotte.spaces.models import Resource
 from tests.helpers import PARIS, day_ahead, paris
@@ -18,14 +18,14 @@ def week_of(resources, day):
     start = day_bounds(day, PARIS)[0]
     resources = Resource.objects.filter(pk__in=[r.pk for r in resources]).select_related("site")
     resources = resources.prefetch_related("site__opening_hours", "site__closures")
-    return services.availability(resources, start, start + timedelta(days=7))
+    return schedule.availability(resources, start, start + timedelta(days=7))
 
 
 def test_free_time_is_opening_hours_minus_bookings_and_blocks(alice, sophie, room, book):
     day = day_ahead(3)
     book(alice, room, paris(day, 10), paris(day, 11))
     services.block(room, by=sophie, start=paris(day, 14), end=paris(day, 15), reason="Ménage")
-    (entry,) = services.availability([room], *day_bounds(day, PARIS))
+    (entry,) = schedule.availability([room], *day_bounds(day, PARIS))
     assert [(s.start, s.end) for s in entry.free] == [
         (paris(day, 8), paris(day, 10)),
         (paris(day, 11), paris(day, 14)),
@@ -40,7 +40,7 @@ def test_a_pooled_space_shows_places_left_and_when_it_is_full(make_user, open_sp
     for i in range(3):
         book(make_user(f"p{i}@example.org"), open_space, paris(day, 8), paris(day, 13))
     book(make_user("p9@example.org"), open_space, paris(day, 13), paris(day, 20))
-    (entry,) = services.availability([open_space], *day_bounds(day, PARIS))
+    (entry,) = schedule.availability([open_space], *day_bounds(day, PARIS))
     assert [(s.start, s.end, s.places_left) for s in entry.free] == [(paris(day, 13), paris(day, 20), 2)]
     assert [(s.start, s.end) for s in entry.full] == [(paris(day, 8), paris(day, 13))]
 
@@ -49,19 +49,19 @@ def test_free_time_does_not_include_the_past(room):
     from django.utils import timezone
 
     today = timezone.localdate()
-    (entry,) = services.availability([room], *day_bounds(today, PARIS))
+    (entry,) = schedule.availability([room], *day_bounds(today, PARIS))
     assert all(slot.start >= timezone.now() - timedelta(seconds=5) for slot in entry.free)
 
 
 def test_free_time_stops_at_the_booking_horizon(site, make_resource):
     studio = make_resource(site, "studio", max_advance_days=2)
-    (entry,) = services.availability([studio], *day_bounds(day_ahead(5), PARIS))
+    (entry,) = schedule.availability([studio], *day_bounds(day_ahead(5), PARIS))
     assert entry.free == []
 
 
 def test_offices_are_free_around_the_clock(office):
     day = day_ahead(3)
-    (entry,) = services.availability([office], *day_bounds(day, PARIS))
+    (entry,) = schedule.availability([office], *day_bounds(day, PARIS))
     assert [(s.start, s.end) for s in entry.free] == [day_bounds(day, PARIS)]
 
 
@@ -87,7 +87,7 @@ def test_opening_hours_with_a_break_make_two_free_slots(make_site, make_resource
     site = make_site("pause", hours=((time(9), time(12)), (time(14), time(18))))
     studio = make_resource(site, "studio")
     day = day_ahead(3)
-    (entry,) = services.availability([studio], *day_bounds(day, PARIS))
+    (entry,) = schedule.availability([studio], *day_bounds(day, PARIS))
     assert [(s.start, s.end) for s in entry.free] == [
         (paris(day, 9), paris(day, 12)),
         (paris(day, 14), paris(day, 18)),

@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 import pytest
 from django.utils import timezone
 
-from cocotte.bookings import services
+from cocotte.bookings import schedule, services
 from cocotte.core.timeutils import at_local, day_bounds
 from tests.helpers import PARIS, paris
 
@@ -96,7 +96,7 @@ def test_opening_hours_follow_the_wall_clock_on_change_days(
 
 def test_availability_on_the_spring_day_counts_23_hours(all_night, spring):
     start, end = day_bounds(spring, PARIS)
-    (entry,) = services.availability([all_night], start, end)
+    (entry,) = schedule.availability([all_night], start, end)
     assert sum((s.end - s.start for s in entry.free), timedelta()) == timedelta(hours=23)
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cocotte.spaces.admin import ResourceAdmin
 from cocotte.spaces.models import Resource
 
-from . import services
+from . import schedule
 from .models import Block, Booking, BookingSeries
 
 
@@ -19,7 +19,7 @@ class ResourceForm(forms.ModelForm):
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]
         if self.instance.pk and capacity < self.instance.capacity:
-            peak = services.peak_upcoming_use(self.instance)
+            peak = schedule.peak_upcoming_use(self.instance)
             if peak > capacity:
                 raise forms.ValidationError(
                     _(

@@ -18,7 +18,7 @@ from cocotte.core.timeutils import day_bounds, is_aware, zone
 from cocotte.spaces.api import ResourceKind, SiteSlug
 from cocotte.spaces.models import Resource, Site
 
-from . import services
+from . import rules, schedule, services
 from .errors import Forbidden, NotFound
 from .models import Block, Booking
 
@@ -30,7 +30,7 @@ MAX_AVAILABILITY_DAYS = 31
 BookingStatus = StrEnum("BookingStatus", [(choice.name, choice.value) for choice in Booking.Status])
 BlockKind = StrEnum("BlockKind", [(choice.name, choice.value) for choice in Block.Kind])
 
-# The years the engine accepts (services.EARLIEST_YEAR to LATEST_YEAR), for a date's schema.
+# The years the engine accepts (rules.EARLIEST_YEAR to LATEST_YEAR), for a date's schema.
 YEARS_2000_TO_2200 = r"^(20\d\d|21\d\d|2200)-"
 
 
@@ -58,7 +58,7 @@ Instant = Annotated[
 
 # A first day of availability: a year inside the engine's, so that the period asked, in any zone and up to
 # MAX_AVAILABILITY_DAYS long, stays within them. Near year 1 or 9999 the period's bounds overflowed (a 500).
-FIRST_DAY_YEARS = range(services.EARLIEST_YEAR + 1, services.LATEST_YEAR)
+FIRST_DAY_YEARS = range(rules.EARLIEST_YEAR + 1, rules.LATEST_YEAR)
 Day = Annotated[
     date,
     Field(
@@ -317,7 +317,7 @@ def availability(request, query: Query[AvailabilityQuery]):
     resources = list(resources)
     for resource in resources:
         resource.site = site  # share the prefetched site: no query per resource
-    results = services.availability(resources, start, end)
+    results = schedule.availability(resources, start, end)
 
     viewer = request.auth
     sees_names = permissions.can_see_who_booked(viewer, site.pk)

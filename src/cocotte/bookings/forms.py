@@ -11,7 +11,7 @@ from cocotte.spaces.models import Equipment, Resource
 
 from . import periods
 from .models import Block
-from .services import EARLIEST_YEAR, LATEST_YEAR
+from .rules import EARLIEST_YEAR, LATEST_YEAR
 
 Unit = Resource.Unit
 

@@ -11,7 +11,7 @@ from cocotte.core.timeutils import at_local, day_bounds, days, zone
 from cocotte.spaces.models import Resource, Site
 from cocotte.spaces.opening import OpeningCalendar
 
-from . import services
+from . import schedule
 
 COLUMN = timedelta(minutes=30)
 
@@ -29,7 +29,7 @@ class Cell:
 class Row:
     resource: Resource
     cells: list[Cell] = field(default_factory=list)
-    free: list[services.Slot] = field(default_factory=list)
+    free: list[schedule.Slot] = field(default_factory=list)
 
 
 @dataclass
@@ -56,7 +56,7 @@ def _resources(site: Site, *, kind: str = "", min_seats: int = 0, equipment: str
     return resources
 
 
-def _label(busy: services.Busy, viewer, names: dict[int, str]) -> tuple[str, str]:
+def _label(busy: schedule.Busy, viewer, names: dict[int, str]) -> tuple[str, str]:
     if busy.kind == "block":
         return "blocked", busy.reason
     if busy.member_id == getattr(viewer, "pk", None):
@@ -67,7 +67,7 @@ def _label(busy: services.Busy, viewer, names: dict[int, str]) -> tuple[str, str
     return "busy", _("occupé")
 
 
-def _cell(entry: services.Availability, start: datetime, end: datetime, viewer, names) -> Cell:
+def _cell(entry: schedule.Availability, start: datetime, end: datetime, viewer, names) -> Cell:
     for slot in entry.free:
         if slot.start <= start and end <= slot.end:
             return Cell(start, end, "free", places_left=slot.places_left)
@@ -86,7 +86,7 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
     start = day_bounds(day, tz)[0]
     end = day_bounds(day + timedelta(days=6 if week else 0), tz)[1]
     resources = _resources(site, **filters)
-    entries = services.availability(resources, start, end)
+    entries = schedule.availability(resources, start, end)
     names = {}
     if show_names:  # the site's staff see who booked: one query for the people on screen
         member_ids = {b.member_id for e in entries for b in e.busy if b.member_id}

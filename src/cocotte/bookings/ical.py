@@ -32,7 +32,7 @@ from icalendar import Calendar, Event, vDuration, vRecur, vText
 from cocotte.core.timeutils import at_local, zone
 from cocotte.spaces.models import Resource
 
-from . import services
+from . import recurrence
 from .errors import BookingError
 from .models import Block, Booking, BookingSeries
 
@@ -253,7 +253,7 @@ def _series_shape(series: BookingSeries) -> _SeriesShape | None:
     resource = series.resource
     tz = zone(resource.site.timezone)
     try:
-        occurrences = services.expand_rrule(resource, series.first_start, series.first_end, series.rrule)
+        occurrences = recurrence.expand_rrule(resource, series.first_start, series.first_end, series.rrule)
     except BookingError:
         return None
     text = series.rrule.strip()

@@ -1,7 +1,8 @@
-"""The booking engine: the only code that writes bookings, series and blocks.
+"""The booking engine's writes: the only code that writes bookings, series and blocks.
 
 Every reservation of anything goes through here. Each public function checks permission and rules
-(`check_*`, no writes), then changes state in one transaction, and writes the audit trail.
+(`rules`, no writes), reads what is busy (`schedule`), expands recurrences (`recurrence`, pure), then
+changes state in one transaction and writes the audit trail.
 
 Locking protocol (why double booking cannot happen):
 - Every write to a resource's schedule runs inside `resource_write_lock(resource)`: one transaction that
@@ -17,405 +18,38 @@ Locking protocol (why double booking cannot happen):
 import contextlib
 import functools
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
-from itertools import islice, pairwise
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrulestr
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import BigIntegerField, Value
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cocotte.accounts import permissions
-from cocotte.core import intervals
 from cocotte.core.models import AuditEntry, audit
-from cocotte.core.timeutils import at_local, is_aware, local_date, zone
+from cocotte.core.timeutils import local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
 from . import emails, tasks
 from .errors import BookingError, Conflict, DatabaseBusy, Forbidden, InvalidBooking, NotFound
 from .models import Block, Booking, BookingSeries
+from .recurrence import Occurrence, expand_rrule
+from .rules import (
+    check_before_deadline,
+    check_may_book_for,
+    check_may_manage,
+    check_period,
+    check_rules,
+    initial_status,
+    local_label,
+)
+from .schedule import Busy, busy_periods, find_conflict
 
 logger = logging.getLogger(__name__)
 
 Status = Booking.Status
 Unit = Resource.Unit
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Reading the schedule
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Busy:
-    """Something that takes time on a resource: a live booking or a block."""
-
-    start: datetime
-    end: datetime
-    kind: str  # "booking" or "block"
-    id: int
-    status: str = ""
-    member_id: int | None = None
-    reason: str = ""
-
-
-def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_booking: int | None = None):
-    """Live bookings and blocks of these resources that overlap [start, end), in one query.
-
-    Returns {resource_id: [Busy, …]} sorted by start.
-    """
-    bookings = (
-        Booking.objects.live()
-        .overlapping(start, end)
-        .filter(resource_id__in=resource_ids)
-        .annotate(busy_kind=Value("booking"), busy_reason=Value(""))
-        .values_list("resource_id", "start", "end", "id", "busy_kind", "status", "member_id", "busy_reason")
-    )
-    if exclude_booking is not None:
-        bookings = bookings.exclude(pk=exclude_booking)
-    blocks = (
-        Block.objects.filter(resource_id__in=resource_ids, end__gt=start, start__lt=end)
-        .annotate(
-            busy_kind=Value("block"),
-            busy_status=Value(""),
-            busy_member=Value(None, output_field=BigIntegerField()),
-        )
-        .values_list("resource_id", "start", "end", "id", "busy_kind", "busy_status", "busy_member", "reason")
-    )
-    result: dict[int, list[Busy]] = {rid: [] for rid in resource_ids}
-    union = bookings.order_by().union(blocks.order_by(), all=True)
-    for resource_id, b_start, b_end, pk, kind, status, member_id, reason in union:
-        busy = Busy(b_start, b_end, kind, pk, status=status, member_id=member_id, reason=reason)
-        result.setdefault(resource_id, []).append(busy)
-    for items in result.values():
-        items.sort(key=lambda b: (b.start, b.end))
-    return result
-
-
-@dataclass
-class Slot:
-    start: datetime
-    end: datetime
-    places_left: int = 1
-
-
-@dataclass
-class Availability:
-    resource: Resource
-    free: list[Slot] = field(default_factory=list)
-    busy: list[Busy] = field(default_factory=list)
-    full: list[Slot] = field(default_factory=list)  # pooled spaces: when every place is taken
-
-
-def availability(
-    resources, start: datetime, end: datetime, *, now: datetime | None = None
-) -> list[Availability]:
-    """Free and busy time of many resources over [start, end): one query for bookings and blocks.
-
-    `resources` should come with `site__opening_hours` and `site__closures` prefetched (two more queries in
-    all, whatever the number of resources and days). Free time is what can still be booked: open, not
-    taken, not past.
-    """
-    _require_aware(start, "start")
-    _require_aware(end, "end")
-    if end <= start:
-        raise InvalidBooking(_("La fin doit être après le début."), code="invalid_period", field="end")
-    now = now or timezone.now()
-    resources = list(resources)
-    busy = busy_periods([r.pk for r in resources], start, end)
-    calendars: dict[int, OpeningCalendar] = {}
-    result = []
-    for resource in resources:
-        site = resource.site
-        tz = zone(site.timezone)
-        if site.pk not in calendars:
-            calendars[site.pk] = OpeningCalendar.for_site(
-                site, local_date(start, tz) - timedelta(1), local_date(end, tz)
-            )
-        calendar = calendars[site.pk]
-        if resource.unit == Unit.MONTH:
-            open_time = [(start, end)]  # an office is its tenant's day and night
-        else:
-            open_time = intervals.clip(
-                intervals.merge(
-                    calendar.intervals(local_date(start, tz) - timedelta(1), local_date(end, tz))
-                ),
-                start,
-                end,
-            )
-        horizon = at_local(
-            now.astimezone(tz).date() + timedelta(days=resource.max_advance_days + 1), time(0), tz
-        )
-        open_time = intervals.clip(open_time, max(start, now), min(end, horizon)) if horizon > now else []
-        items = busy.get(resource.pk, [])
-        blocked = [(b.start, b.end) for b in items if b.kind == "block"]
-        booked = [(b.start, b.end) for b in items if b.kind == "booking"]
-        entry = Availability(resource=resource, busy=items)
-        if resource.is_pooled:
-            free_time = intervals.subtract(open_time, blocked)
-            taken = intervals.occupancy(booked)
-            full = [(s, e) for s, e, count in taken if count >= resource.capacity]
-            entry.full = [Slot(s, e, 0) for s, e in intervals.merge(full)]
-            for s, e in intervals.subtract(free_time, full):
-                # Split free time where the number of places left changes.
-                cuts = sorted({s, e, *(t for seg in taken for t in seg[:2] if s < t < e)})
-                for a, b in pairwise(cuts):
-                    used = next((c for ts, te, c in taken if ts <= a and b <= te), 0)
-                    slot = Slot(a, b, resource.capacity - used)
-                    if (
-                        entry.free
-                        and entry.free[-1].end == a
-                        and entry.free[-1].places_left == slot.places_left
-                    ):
-                        entry.free[-1].end = b
-                    else:
-                        entry.free.append(slot)
-        else:
-            entry.free = [Slot(s, e) for s, e in intervals.subtract(open_time, blocked + booked)]
-        result.append(entry)
-    return result
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Checks (no writes)
-# ---------------------------------------------------------------------------------------------------------
-
-
-# Dates far from today are typos or probes; refusing them also keeps arithmetic clear of year 1 and 9999.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
-
-
-def _require_aware(value, field_name: str) -> None:
-    if not isinstance(value, datetime):
-        raise InvalidBooking(
-            _("Une date et une heure sont attendues."), code="invalid_datetime", field=field_name
-        )
-    if not is_aware(value):
-        raise InvalidBooking(
-            _("L’heure doit préciser son décalage horaire, par exemple 2026-12-01T09:00:00+01:00."),
-            code="naive_datetime",
-            field=field_name,
-        )
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise InvalidBooking(
-            _("Date hors des limites (%(first)s–%(last)s).") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR},
-            code="out_of_range",
-            field=field_name,
-        )
-
-
-def _fmt(value: datetime, tz) -> str:
-    return date_format(value.astimezone(tz), "DATETIME_FORMAT")
-
-
-def _check_period(start, end) -> None:
-    _require_aware(start, "start")
-    _require_aware(end, "end")
-    if end <= start:
-        raise InvalidBooking(_("La fin doit être après le début."), code="invalid_period", field="end")
-
-
-def _units(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> int:
-    """How many booking units [start, end) spans; refuses what is not on the unit or not open."""
-    tz = calendar.tz
-    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-    not_on_unit = _(
-        "Cette ressource se réserve par %(unit)s : le créneau doit commencer et finir sur cette unité."
-    )
-    not_on_unit %= {"unit": resource.get_unit_display()}
-
-    if resource.unit == Unit.MONTH:
-        if local_start.time() != time(0):
-            raise InvalidBooking(not_on_unit, code="not_on_unit", field="start")
-        for months in range(1, resource.max_units + 1):
-            boundary = at_local(local_start.date() + relativedelta(months=months), time(0), tz)
-            if boundary == end:
-                return months
-            if boundary > end:
-                break
-        if end > at_local(local_start.date() + relativedelta(months=resource.max_units), time(0), tz):
-            return resource.max_units + 1  # too long: said by the caller with the limit
-        raise InvalidBooking(not_on_unit, code="not_on_unit", field="end")
-
-    _check_open(resource, start, end, calendar)
-    unit_length = resource.unit_duration
-    if unit_length is not None:
-        step = int(unit_length.total_seconds() // 60)
-        for value, name in ((local_start, "start"), (local_end, "end")):
-            if value.second or value.microsecond or (value.hour * 60 + value.minute) % step:
-                raise InvalidBooking(not_on_unit, code="not_on_unit", field=name)
-        return int((end - start) / unit_length)
-
-    # Half-days and days follow the site's hours of that day.
-    day = local_start.date()
-    span = calendar.day_span(day)
-    if span is None or local_end.date() not in (day, day + timedelta(1)):
-        raise InvalidBooking(not_on_unit, code="not_on_unit")
-    opens, closes = span
-    boundaries = [opens, closes]
-    if resource.unit == Unit.HALF_DAY:
-        split = at_local(day, calendar.site.half_day_split, tz)
-        if opens < split < closes:
-            boundaries.insert(1, split)
-    if start not in boundaries:
-        raise InvalidBooking(not_on_unit, code="not_on_unit", field="start")
-    if end not in boundaries:
-        raise InvalidBooking(not_on_unit, code="not_on_unit", field="end")
-    return boundaries.index(end) - boundaries.index(start)
-
-
-def _check_open(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> None:
-    tz = calendar.tz
-    first, last = local_date(start, tz), local_date(end - timedelta(microseconds=1), tz)
-    day = first
-    while day <= last:
-        if reason := calendar.closure_reason(day):
-            raise InvalidBooking(
-                _("Le site est fermé le %(day)s (%(reason)s).") % {"day": date_format(day), "reason": reason},
-                code="closed",
-                field="start",
-            )
-        day += timedelta(1)
-    # Opening intervals of the days around, merged, so that a site open through midnight works too.
-    open_time = intervals.merge(calendar.intervals(first - timedelta(1), last))
-    if not any(s <= start and end <= e for s, e in open_time):
-        raise InvalidBooking(
-            _("Le créneau sort des horaires d’ouverture du site."),
-            code="outside_opening_hours",
-            field="start",
-        )
-
-
-def _earliest_start(resource: Resource, now: datetime, tz) -> datetime:
-    """The earliest start a booking made now may have: the unit in progress may still be booked."""
-    local_now = now.astimezone(tz)
-    if resource.unit_duration is not None:
-        step = int(resource.unit_duration.total_seconds() // 60)
-        minutes = local_now.hour * 60 + local_now.minute
-        floor = local_now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
-            minutes=minutes - minutes % step
-        )
-        return floor.astimezone(UTC)
-    return at_local(local_now.date(), time(0), tz)
-
-
-def check_rules(
-    resource: Resource,
-    start: datetime,
-    end: datetime,
-    *,
-    by,
-    calendar: OpeningCalendar | None = None,
-    now: datetime | None = None,
-) -> None:
-    """Refuse a period that breaks the resource's rules or the site's calendar. Reads, never writes."""
-    _check_period(start, end)
-    if not resource.is_active or not resource.site.is_active:
-        raise InvalidBooking(
-            _("Cette ressource n’est pas réservable."), code="inactive_resource", field="resource"
-        )
-    now = now or timezone.now()
-    tz = zone(resource.site.timezone)
-    if end <= now or start < _earliest_start(resource, now, tz):
-        raise InvalidBooking(_("Ce créneau est passé."), code="in_past", field="start")
-    if not permissions.is_site_staff(by, resource.site_id):
-        last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)
-        if local_date(start, tz) > last_day:
-            raise InvalidBooking(
-                _("Cette ressource se réserve au plus %(days)s jours à l’avance.")
-                % {"days": resource.max_advance_days},
-                code="too_far_ahead",
-                field="start",
-            )
-    if calendar is None:
-        calendar = OpeningCalendar.for_site(
-            resource.site, local_date(start, tz) - timedelta(1), local_date(end, tz)
-        )
-    units = _units(resource, start, end, calendar)
-    if units < resource.min_units:
-        raise InvalidBooking(
-            _("Durée trop courte : au moins %(n)s × %(unit)s.")
-            % {"n": resource.min_units, "unit": resource.get_unit_display()},
-            code="too_short",
-            field="end",
-        )
-    if units > resource.max_units:
-        raise InvalidBooking(
-            _("Durée trop longue : au plus %(n)s × %(unit)s.")
-            % {"n": resource.max_units, "unit": resource.get_unit_display()},
-            code="too_long",
-            field="end",
-        )
-
-
-def find_conflict(
-    resource: Resource, start: datetime, end: datetime, busy: list[Busy]
-) -> BookingError | None:
-    """The reason [start, end) cannot be taken given what is already busy, or None. Pure: no query."""
-    tz = zone(resource.site.timezone)
-    overlapping = [b for b in busy if b.start < end and start < b.end]
-    for item in overlapping:
-        if item.kind == "block":
-            return Conflict(
-                _("La ressource est indisponible du %(start)s au %(end)s : %(reason)s.")
-                % {"start": _fmt(item.start, tz), "end": _fmt(item.end, tz), "reason": item.reason},
-                code="blocked",
-            )
-    booked = [(b.start, b.end) for b in overlapping if b.kind == "booking"]
-    if not booked:
-        return None
-    if not resource.is_pooled:
-        first = min(booked)
-        return Conflict(
-            _("Ce créneau est déjà réservé (du %(start)s au %(end)s).")
-            % {"start": _fmt(first[0], tz), "end": _fmt(first[1], tz)},
-            details=[{"start": s, "end": e} for s, e in booked],
-        )
-    if intervals.max_overlap(intervals.clip(booked, start, end)) >= resource.capacity:
-        return Conflict(
-            _("Toutes les places (%(capacity)s) sont prises sur une partie de ce créneau.")
-            % {"capacity": resource.capacity}
-        )
-    return None
-
-
-def _check_may_book_for(by, member, resource: Resource) -> None:
-    if not permissions.is_member(by):
-        raise Forbidden(_("Connectez-vous pour réserver."))
-    if not member.is_active:
-        raise InvalidBooking(_("Ce compte est désactivé."), code="inactive_member", field="member")
-    if member.pk != by.pk and not permissions.is_site_staff(by, resource.site_id):
-        raise Forbidden(_("Seule l’équipe du site peut réserver pour quelqu’un d’autre."))
-
-
-def _check_may_manage(by, booking: Booking) -> None:
-    if not permissions.can_manage_booking(by, booking):
-        raise Forbidden(_("Vous ne pouvez pas modifier cette réservation."))
-
-
-def _check_before_deadline(by, booking: Booking, now: datetime) -> None:
-    """Members change or cancel before the resource's cancellation notice; the site's staff at any time."""
-    if permissions.is_site_staff(by, booking.resource.site_id):
-        return
-    if booking.start <= now:
-        raise InvalidBooking(_("Cette réservation a déjà commencé."), code="already_started")
-    if booking.status == Status.CONFIRMED and now > booking.start - booking.resource.cancellation_notice:
-        raise InvalidBooking(
-            _("Le délai est passé : les changements se font au plus tard %(hours)s h avant le début.")
-            % {"hours": booking.resource.cancellation_notice_hours},
-            code="deadline_passed",
-        )
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Writing
-# ---------------------------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -461,12 +95,6 @@ def _after_commit(func, *args, **kwargs) -> None:
     transaction.on_commit(callback, robust=True)
 
 
-def _initial_status(resource: Resource, by) -> str:
-    if resource.requires_approval and not permissions.is_site_staff(by, resource.site_id):
-        return Status.PENDING
-    return Status.CONFIRMED
-
-
 def _raise_if_conflict(resource, start, end, *, exclude_booking=None) -> None:
     busy = busy_periods([resource.pk], start, end, exclude_booking=exclude_booking)[resource.pk]
     if problem := find_conflict(resource, start, end, busy):
@@ -488,7 +116,7 @@ def _constraint_as_conflict():
 def book(*, resource: Resource, member, start: datetime, end: datetime, by=None, note: str = "") -> Booking:
     """Book [start, end) of a resource for a member. Pending if the resource needs approval."""
     by = by or member
-    _check_may_book_for(by, member, resource)
+    check_may_book_for(by, member, resource)
     check_rules(resource, start, end, by=by)
     with resource_write_lock(resource):
         _raise_if_conflict(resource, start, end)
@@ -499,7 +127,7 @@ def book(*, resource: Resource, member, start: datetime, end: datetime, by=None,
                 booked_by=by,
                 start=start,
                 end=end,
-                status=_initial_status(resource, by),
+                status=initial_status(resource, by),
                 exclusive=not resource.is_pooled,
                 note=note,
             )
@@ -507,123 +135,6 @@ def book(*, resource: Resource, member, start: datetime, end: datetime, by=None,
         _after_commit(emails.on_booked, booking.pk, booking.status)
         _after_commit(tasks.schedule_reminders, [booking.pk])
     return booking
-
-
-SERIES_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
-# No BYMONTH, BYYEARDAY, BYSETPOS…: combined, they can describe days that never come (30 February).
-SERIES_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "WKST"}
-SERIES_WINDOW = timedelta(days=731)
-
-
-@dataclass
-class Occurrence:
-    start: datetime
-    end: datetime
-    problem: BookingError | None = None
-
-    @property
-    def is_free(self) -> bool:
-        return self.problem is None
-
-
-def expand_rrule(resource: Resource, start: datetime, end: datetime, rule: str) -> list[Occurrence]:
-    """The occurrences of an RFC 5545 RRULE from the first [start, end), at the same wall-clock times.
-
-    Wall-clock, not UTC: a weekly 09:00 meeting stays at 09:00 across the change of clocks.
-    """
-    _check_period(start, end)
-    tz = zone(resource.site.timezone)
-    invalid = InvalidBooking(
-        _("Règle de récurrence invalide (attendu par exemple : FREQ=WEEKLY;COUNT=10)."),
-        code="invalid_rrule",
-        field="rrule",
-    )
-    text = rule.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    parts = dict(part.partition("=")[::2] for part in text.upper().split(";"))
-    if (
-        not text
-        or parts.get("FREQ") not in SERIES_FREQUENCIES
-        or not set(parts) <= SERIES_RULE_PARTS
-        or not parts.get("INTERVAL", "1").isdigit()
-        or not 1 <= int(parts.get("INTERVAL", "1")) <= 52
-    ):
-        raise invalid
-    if ("COUNT" in parts) == ("UNTIL" in parts):
-        raise InvalidBooking(
-            _("Une série doit finir : précisez COUNT ou UNTIL (pas les deux)."),
-            code="invalid_rrule",
-            field="rrule",
-        )
-    local_start = start.astimezone(tz).replace(tzinfo=None)
-    length = end.astimezone(tz).replace(tzinfo=None) - local_start
-    if length <= timedelta(0):
-        # Occurrences repeat wall-clock times: across the autumn change, 02:40 (summer) to 02:10 (winter)
-        # is half an hour of real time but no time at all on the clock, and cannot be repeated.
-        raise InvalidBooking(
-            _(
-                "Une série se répète à heure fixe : son créneau doit finir après son début à l’heure locale, "
-                "ce que le changement d’heure empêche ici."
-            ),
-            code="invalid_period",
-            field="end",
-        )
-    # Expansion stops at a window's end whatever the rule says. Together with the parts allowed above,
-    # every rule has an occurrence within a few years: dateutil never walks the calendar to year 9999.
-    window_end = local_start + SERIES_WINDOW
-    try:
-        parsed = rrulestr(text, dtstart=local_start)
-    except (ValueError, TypeError, OverflowError, KeyError, IndexError):
-        try:  # an UNTIL written in UTC (…Z) needs an aware start
-            parsed = rrulestr(text, dtstart=start.astimezone(tz))
-            window_end = window_end.replace(tzinfo=tz)
-        except (ValueError, TypeError, OverflowError, KeyError, IndexError):
-            raise invalid from None
-    until = parsed._until  # dateutil keeps it private; None when the rule has a COUNT
-    if until is not None and until > window_end:
-        raise InvalidBooking(
-            _("Une série ne peut pas s’étendre sur plus de %(days)s jours.") % {"days": SERIES_WINDOW.days},
-            code="series_too_long",
-            field="rrule",
-        )
-    limit = settings.COCOTTE_MAX_SERIES_OCCURRENCES
-    count = parsed._count
-    try:
-        bounded = parsed.replace(count=None, until=until or window_end)
-        starts = list(islice(iter(bounded), min(count or limit + 1, limit + 1)))
-    except (ValueError, OverflowError):
-        raise invalid from None
-    if len(starts) > limit:
-        raise InvalidBooking(
-            _("Une série compte au plus %(n)s occurrences.") % {"n": limit},
-            code="too_many_occurrences",
-            field="rrule",
-        )
-    if count and len(starts) < count:
-        raise InvalidBooking(
-            _("Une série ne peut pas s’étendre sur plus de %(days)s jours.") % {"days": SERIES_WINDOW.days},
-            code="series_too_long",
-            field="rrule",
-        )
-    if not starts:
-        raise InvalidBooking(
-            _("Cette règle ne donne aucune occurrence."), code="invalid_rrule", field="rrule"
-        )
-    occurrences = []
-    for occurrence in starts:
-        naive = occurrence.replace(tzinfo=None)
-        occurrences.append(
-            Occurrence(
-                start=naive.replace(tzinfo=tz).astimezone(UTC),
-                end=(naive + length).replace(tzinfo=tz).astimezone(UTC),
-            )
-        )
-    # When the rule starts on the slot asked for, that occurrence is the one asked for, exactly: on the night
-    # the clocks go back its wall-clock time happens twice, and rebuilding it from the clock picks the first.
-    if starts[0].replace(tzinfo=None) == local_start:
-        occurrences[0].start, occurrences[0].end = start.astimezone(UTC), end.astimezone(UTC)
-    return occurrences
 
 
 def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by) -> list[Occurrence]:
@@ -651,7 +162,7 @@ def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by) -> li
 def preview_series(*, resource, member, start, end, rrule: str, by=None) -> list[Occurrence]:
     """Each occurrence of the series with its conflict, if any, before anything is booked."""
     by = by or member
-    _check_may_book_for(by, member, resource)
+    check_may_book_for(by, member, resource)
     return _plan_series(resource, expand_rrule(resource, start, end, rrule), by=by)
 
 
@@ -675,7 +186,7 @@ def book_series(
     occurrence that cannot be booked refuses the whole series; the error's details list them.
     """
     by = by or member
-    _check_may_book_for(by, member, resource)
+    check_may_book_for(by, member, resource)
     occurrences = expand_rrule(resource, start, end, rrule)
     with resource_write_lock(resource):
         _plan_series(resource, occurrences, by=by)  # again, under the lock: what was free may be taken now
@@ -700,7 +211,7 @@ def book_series(
             first_end=end,
             note=note,
         )
-        status = _initial_status(resource, by)
+        status = initial_status(resource, by)
         with _constraint_as_conflict():
             bookings = Booking.objects.bulk_create(
                 [
@@ -761,7 +272,7 @@ def move(
 ) -> Booking:
     """Move a live booking to another period (and possibly another resource of the same site)."""
     target = resource or booking.resource
-    _check_may_manage(by, booking)
+    check_may_manage(by, booking)
     if target.site_id != booking.resource.site_id and not permissions.is_site_staff(by, target.site_id):
         raise Forbidden(_("Une réservation ne peut être déplacée que vers une ressource du même site."))
     now = timezone.now()
@@ -770,13 +281,13 @@ def move(
         current = _locked_booking(booking)
         if not current.is_live:
             raise InvalidBooking(_("Cette réservation est annulée ou refusée."), code="not_live")
-        _check_before_deadline(by, current, now)
+        check_before_deadline(by, current, now)
         _raise_if_conflict(target, start, end, exclude_booking=current.pk)
         before = {"start": current.start, "end": current.end, "resource": current.resource_id}
         current.resource, current.start, current.end = target, start, end
         current.exclusive = not target.is_pooled
         if current.status == Status.CONFIRMED:
-            current.status = _initial_status(target, by)  # a move on an approved resource is asked again
+            current.status = initial_status(target, by)  # a move on an approved resource is asked again
         current.reminder_sent_at = None  # a reminder is for a start time: the new one gets its own
         with _constraint_as_conflict():
             current.save(
@@ -809,13 +320,13 @@ def move(
 
 
 def cancel(booking: Booking, *, by, reason: str = "") -> Booking:
-    _check_may_manage(by, booking)
+    check_may_manage(by, booking)
     now = timezone.now()
     with write_transaction():
         current = _locked_booking(booking)
         if not current.is_live:
             raise InvalidBooking(_("Cette réservation est déjà annulée ou refusée."), code="not_live")
-        _check_before_deadline(by, current, now)
+        check_before_deadline(by, current, now)
         current.status = Status.CANCELLED
         if reason:
             current.staff_reason = reason
@@ -845,7 +356,7 @@ def cancel_series(series: BookingSeries, *, by) -> SeriesCancellation:
         )
         for occurrence in upcoming:
             try:
-                _check_before_deadline(by, occurrence, now)
+                check_before_deadline(by, occurrence, now)
             except BookingError as error:
                 result.kept.append((occurrence, error))
             else:
@@ -908,7 +419,7 @@ def block(
     (with the block's reason) when `cancel_conflicting` is set. Returns the block and the cancelled bookings."""
     if not permissions.is_site_staff(by, resource.site_id):
         raise Forbidden(_("Seule l’équipe du site peut bloquer une ressource."))
-    _check_period(start, end)
+    check_period(start, end)
     if not reason.strip():
         raise InvalidBooking(
             _("Indiquez le motif de l’indisponibilité."), code="reason_required", field="reason"
@@ -928,7 +439,7 @@ def block(
             raise Conflict(
                 _("%(n)s réservation(s) occupent cette période.") % {"n": len(in_the_way)},
                 details=[
-                    {"booking": b.pk, "start": b.start, "end": b.end, "label": _fmt(b.start, tz)}
+                    {"booking": b.pk, "start": b.start, "end": b.end, "label": local_label(b.start, tz)}
                     for b in in_the_way
                 ],
             )
@@ -1006,11 +517,3 @@ def sync_exclusive_flag(resource: Resource) -> int:
     """
     exclusive = not resource.is_pooled
     return Booking.objects.filter(resource=resource).exclude(exclusive=exclusive).update(exclusive=exclusive)
-
-
-def peak_upcoming_use(resource: Resource) -> int:
-    """The most live bookings that overlap at any instant from now on."""
-    upcoming = (
-        Booking.objects.live().filter(resource=resource, end__gt=timezone.now()).values_list("start", "end")
-    )
-    return intervals.max_overlap(upcoming)

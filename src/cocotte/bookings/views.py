@@ -20,7 +20,7 @@ from cocotte.core.timeutils import zone
 from cocotte.spaces.models import Resource, Site
 
 from . import grid as booking_grid
-from . import services
+from . import recurrence, rules, schedule, services
 from .errors import BookingError, NotFound
 from .forms import GridFilterForm, SlotForm
 from .models import Booking
@@ -103,7 +103,7 @@ def book(request, site_slug: str, resource_id: int):
             start = parse_datetime(request.GET.get("debut", "") or "")
         except ValueError:  # well formed, but no such moment (30 February…): no pre-filled slot
             start = None
-        in_range = start and start.tzinfo and services.EARLIEST_YEAR < start.year < services.LATEST_YEAR
+        in_range = start and start.tzinfo and rules.EARLIEST_YEAR < start.year < rules.LATEST_YEAR
         initial = SlotForm.initial_for(resource, start) if in_range else None
         return render(
             request,
@@ -140,7 +140,7 @@ def book(request, site_slug: str, resource_id: int):
     )
 
 
-def _check(request, resource, member, data) -> list[services.Occurrence]:
+def _check(request, resource, member, data) -> list[recurrence.Occurrence]:
     """What would happen, without booking: the engine's rules, and each occurrence's conflict."""
     if data["rrule"]:
         return services.preview_series(
@@ -151,11 +151,11 @@ def _check(request, resource, member, data) -> list[services.Occurrence]:
             rrule=data["rrule"],
             by=request.user,
         )
-    services.check_rules(resource, data["start"], data["end"], by=request.user)
-    busy = services.busy_periods([resource.pk], data["start"], data["end"])[resource.pk]
-    if problem := services.find_conflict(resource, data["start"], data["end"], busy):
+    rules.check_rules(resource, data["start"], data["end"], by=request.user)
+    busy = schedule.busy_periods([resource.pk], data["start"], data["end"])[resource.pk]
+    if problem := schedule.find_conflict(resource, data["start"], data["end"], busy):
         raise problem
-    return [services.Occurrence(data["start"], data["end"])]
+    return [recurrence.Occurrence(data["start"], data["end"])]
 
 
 def _confirm(request, resource, member, data):

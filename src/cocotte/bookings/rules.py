@@ -1,0 +1,221 @@
+"""The rules a booking must keep: periods, opening hours, units, advance, deadlines, who may book. Reads only."""
+
+from datetime import UTC, datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from cocotte.accounts import permissions
+from cocotte.core import intervals
+from cocotte.core.timeutils import at_local, is_aware, local_date, zone
+from cocotte.spaces.models import Resource
+from cocotte.spaces.opening import OpeningCalendar
+
+from .errors import Forbidden, InvalidBooking
+from .models import Booking
+
+Status = Booking.Status
+Unit = Resource.Unit
+
+
+# Dates far from today are typos or probes; refusing them also keeps arithmetic clear of year 1 and 9999.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
+
+
+def require_aware(value, field_name: str) -> None:
+    if not isinstance(value, datetime):
+        raise InvalidBooking(
+            _("Une date et une heure sont attendues."), code="invalid_datetime", field=field_name
+        )
+    if not is_aware(value):
+        raise InvalidBooking(
+            _("L’heure doit préciser son décalage horaire, par exemple 2026-12-01T09:00:00+01:00."),
+            code="naive_datetime",
+            field=field_name,
+        )
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise InvalidBooking(
+            _("Date hors des limites (%(first)s–%(last)s).") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+            code="out_of_range",
+            field=field_name,
+        )
+
+
+def local_label(value: datetime, tz) -> str:
+    return date_format(value.astimezone(tz), "DATETIME_FORMAT")
+
+
+def check_period(start, end) -> None:
+    require_aware(start, "start")
+    require_aware(end, "end")
+    if end <= start:
+        raise InvalidBooking(_("La fin doit être après le début."), code="invalid_period", field="end")
+
+
+def _units(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> int:
+    """How many booking units [start, end) spans; refuses what is not on the unit or not open."""
+    tz = calendar.tz
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    not_on_unit = _(
+        "Cette ressource se réserve par %(unit)s : le créneau doit commencer et finir sur cette unité."
+    )
+    not_on_unit %= {"unit": resource.get_unit_display()}
+
+    if resource.unit == Unit.MONTH:
+        if local_start.time() != time(0):
+            raise InvalidBooking(not_on_unit, code="not_on_unit", field="start")
+        for months in range(1, resource.max_units + 1):
+            boundary = at_local(local_start.date() + relativedelta(months=months), time(0), tz)
+            if boundary == end:
+                return months
+            if boundary > end:
+                break
+        if end > at_local(local_start.date() + relativedelta(months=resource.max_units), time(0), tz):
+            return resource.max_units + 1  # too long: said by the caller with the limit
+        raise InvalidBooking(not_on_unit, code="not_on_unit", field="end")
+
+    _check_open(resource, start, end, calendar)
+    unit_length = resource.unit_duration
+    if unit_length is not None:
+        step = int(unit_length.total_seconds() // 60)
+        for value, name in ((local_start, "start"), (local_end, "end")):
+            if value.second or value.microsecond or (value.hour * 60 + value.minute) % step:
+                raise InvalidBooking(not_on_unit, code="not_on_unit", field=name)
+        return int((end - start) / unit_length)
+
+    # Half-days and days follow the site's hours of that day.
+    day = local_start.date()
+    span = calendar.day_span(day)
+    if span is None or local_end.date() not in (day, day + timedelta(1)):
+        raise InvalidBooking(not_on_unit, code="not_on_unit")
+    opens, closes = span
+    boundaries = [opens, closes]
+    if resource.unit == Unit.HALF_DAY:
+        split = at_local(day, calendar.site.half_day_split, tz)
+        if opens < split < closes:
+            boundaries.insert(1, split)
+    if start not in boundaries:
+        raise InvalidBooking(not_on_unit, code="not_on_unit", field="start")
+    if end not in boundaries:
+        raise InvalidBooking(not_on_unit, code="not_on_unit", field="end")
+    return boundaries.index(end) - boundaries.index(start)
+
+
+def _check_open(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> None:
+    tz = calendar.tz
+    first, last = local_date(start, tz), local_date(end - timedelta(microseconds=1), tz)
+    day = first
+    while day <= last:
+        if reason := calendar.closure_reason(day):
+            raise InvalidBooking(
+                _("Le site est fermé le %(day)s (%(reason)s).") % {"day": date_format(day), "reason": reason},
+                code="closed",
+                field="start",
+            )
+        day += timedelta(1)
+    # Opening intervals of the days around, merged, so that a site open through midnight works too.
+    open_time = intervals.merge(calendar.intervals(first - timedelta(1), last))
+    if not any(s <= start and end <= e for s, e in open_time):
+        raise InvalidBooking(
+            _("Le créneau sort des horaires d’ouverture du site."),
+            code="outside_opening_hours",
+            field="start",
+        )
+
+
+def _earliest_start(resource: Resource, now: datetime, tz) -> datetime:
+    """The earliest start a booking made now may have: the unit in progress may still be booked."""
+    local_now = now.astimezone(tz)
+    if resource.unit_duration is not None:
+        step = int(resource.unit_duration.total_seconds() // 60)
+        minutes = local_now.hour * 60 + local_now.minute
+        floor = local_now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+            minutes=minutes - minutes % step
+        )
+        return floor.astimezone(UTC)
+    return at_local(local_now.date(), time(0), tz)
+
+
+def check_rules(
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    *,
+    by,
+    calendar: OpeningCalendar | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Refuse a period that breaks the resource's rules or the site's calendar. Reads, never writes."""
+    check_period(start, end)
+    if not resource.is_active or not resource.site.is_active:
+        raise InvalidBooking(
+            _("Cette ressource n’est pas réservable."), code="inactive_resource", field="resource"
+        )
+    now = now or timezone.now()
+    tz = zone(resource.site.timezone)
+    if end <= now or start < _earliest_start(resource, now, tz):
+        raise InvalidBooking(_("Ce créneau est passé."), code="in_past", field="start")
+    if not permissions.is_site_staff(by, resource.site_id):
+        last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)
+        if local_date(start, tz) > last_day:
+            raise InvalidBooking(
+                _("Cette ressource se réserve au plus %(days)s jours à l’avance.")
+                % {"days": resource.max_advance_days},
+                code="too_far_ahead",
+                field="start",
+            )
+    if calendar is None:
+        calendar = OpeningCalendar.for_site(
+            resource.site, local_date(start, tz) - timedelta(1), local_date(end, tz)
+        )
+    units = _units(resource, start, end, calendar)
+    if units < resource.min_units:
+        raise InvalidBooking(
+            _("Durée trop courte : au moins %(n)s × %(unit)s.")
+            % {"n": resource.min_units, "unit": resource.get_unit_display()},
+            code="too_short",
+            field="end",
+        )
+    if units > resource.max_units:
+        raise InvalidBooking(
+            _("Durée trop longue : au plus %(n)s × %(unit)s.")
+            % {"n": resource.max_units, "unit": resource.get_unit_display()},
+            code="too_long",
+            field="end",
+        )
+
+
+def check_may_book_for(by, member, resource: Resource) -> None:
+    if not permissions.is_member(by):
+        raise Forbidden(_("Connectez-vous pour réserver."))
+    if not member.is_active:
+        raise InvalidBooking(_("Ce compte est désactivé."), code="inactive_member", field="member")
+    if member.pk != by.pk and not permissions.is_site_staff(by, resource.site_id):
+        raise Forbidden(_("Seule l’équipe du site peut réserver pour quelqu’un d’autre."))
+
+
+def check_may_manage(by, booking: Booking) -> None:
+    if not permissions.can_manage_booking(by, booking):
+        raise Forbidden(_("Vous ne pouvez pas modifier cette réservation."))
+
+
+def check_before_deadline(by, booking: Booking, now: datetime) -> None:
+    """Members change or cancel before the resource's cancellation notice; the site's staff at any time."""
+    if permissions.is_site_staff(by, booking.resource.site_id):
+        return
+    if booking.start <= now:
+        raise InvalidBooking(_("Cette réservation a déjà commencé."), code="already_started")
+    if booking.status == Status.CONFIRMED and now > booking.start - booking.resource.cancellation_notice:
+        raise InvalidBooking(
+            _("Le délai est passé : les changements se font au plus tard %(hours)s h avant le début.")
+            % {"hours": booking.resource.cancellation_notice_hours},
+            code="deadline_passed",
+        )
+
+
+def initial_status(resource: Resource, by) -> str:
+    if resource.requires_approval and not permissions.is_site_staff(by, resource.site_id):
+        return Status.PENDING
+    return Status.CONFIRMED

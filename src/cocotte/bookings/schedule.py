@@ -1,0 +1,197 @@
+"""The read side of the engine: what is busy, what is free, and what stops a period from being taken.
+
+Reads only. `busy_periods` and `availability` answer for many resources in one query; `find_conflict` is
+pure and decides from what they read, so that a series checks all its occurrences against one read.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from itertools import pairwise
+
+from django.db.models import BigIntegerField, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cocotte.core import intervals
+from cocotte.core.timeutils import at_local, local_date, zone
+from cocotte.spaces.models import Resource
+from cocotte.spaces.opening import OpeningCalendar
+
+from .errors import BookingError, Conflict, InvalidBooking
+from .models import Block, Booking
+from .rules import local_label, require_aware
+
+Unit = Resource.Unit
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Something that takes time on a resource: a live booking or a block."""
+
+    start: datetime
+    end: datetime
+    kind: str  # "booking" or "block"
+    id: int
+    status: str = ""
+    member_id: int | None = None
+    reason: str = ""
+
+
+def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_booking: int | None = None):
+    """Live bookings and blocks of these resources that overlap [start, end), in one query.
+
+    Returns {resource_id: [Busy, …]} sorted by start.
+    """
+    bookings = (
+        Booking.objects.live()
+        .overlapping(start, end)
+        .filter(resource_id__in=resource_ids)
+        .annotate(busy_kind=Value("booking"), busy_reason=Value(""))
+        .values_list("resource_id", "start", "end", "id", "busy_kind", "status", "member_id", "busy_reason")
+    )
+    if exclude_booking is not None:
+        bookings = bookings.exclude(pk=exclude_booking)
+    blocks = (
+        Block.objects.filter(resource_id__in=resource_ids, end__gt=start, start__lt=end)
+        .annotate(
+            busy_kind=Value("block"),
+            busy_status=Value(""),
+            busy_member=Value(None, output_field=BigIntegerField()),
+        )
+        .values_list("resource_id", "start", "end", "id", "busy_kind", "busy_status", "busy_member", "reason")
+    )
+    result: dict[int, list[Busy]] = {rid: [] for rid in resource_ids}
+    union = bookings.order_by().union(blocks.order_by(), all=True)
+    for resource_id, b_start, b_end, pk, kind, status, member_id, reason in union:
+        busy = Busy(b_start, b_end, kind, pk, status=status, member_id=member_id, reason=reason)
+        result.setdefault(resource_id, []).append(busy)
+    for items in result.values():
+        items.sort(key=lambda b: (b.start, b.end))
+    return result
+
+
+@dataclass
+class Slot:
+    start: datetime
+    end: datetime
+    places_left: int = 1
+
+
+@dataclass
+class Availability:
+    resource: Resource
+    free: list[Slot] = field(default_factory=list)
+    busy: list[Busy] = field(default_factory=list)
+    full: list[Slot] = field(default_factory=list)  # pooled spaces: when every place is taken
+
+
+def availability(
+    resources, start: datetime, end: datetime, *, now: datetime | None = None
+) -> list[Availability]:
+    """Free and busy time of many resources over [start, end): one query for bookings and blocks.
+
+    `resources` should come with `site__opening_hours` and `site__closures` prefetched (two more queries in
+    all, whatever the number of resources and days). Free time is what can still be booked: open, not
+    taken, not past.
+    """
+    require_aware(start, "start")
+    require_aware(end, "end")
+    if end <= start:
+        raise InvalidBooking(_("La fin doit être après le début."), code="invalid_period", field="end")
+    now = now or timezone.now()
+    resources = list(resources)
+    busy = busy_periods([r.pk for r in resources], start, end)
+    calendars: dict[int, OpeningCalendar] = {}
+    result = []
+    for resource in resources:
+        site = resource.site
+        tz = zone(site.timezone)
+        if site.pk not in calendars:
+            calendars[site.pk] = OpeningCalendar.for_site(
+                site, local_date(start, tz) - timedelta(1), local_date(end, tz)
+            )
+        calendar = calendars[site.pk]
+        if resource.unit == Unit.MONTH:
+            open_time = [(start, end)]  # an office is its tenant's day and night
+        else:
+            open_time = intervals.clip(
+                intervals.merge(
+                    calendar.intervals(local_date(start, tz) - timedelta(1), local_date(end, tz))
+                ),
+                start,
+                end,
+            )
+        horizon = at_local(
+            now.astimezone(tz).date() + timedelta(days=resource.max_advance_days + 1), time(0), tz
+        )
+        open_time = intervals.clip(open_time, max(start, now), min(end, horizon)) if horizon > now else []
+        items = busy.get(resource.pk, [])
+        blocked = [(b.start, b.end) for b in items if b.kind == "block"]
+        booked = [(b.start, b.end) for b in items if b.kind == "booking"]
+        entry = Availability(resource=resource, busy=items)
+        if resource.is_pooled:
+            free_time = intervals.subtract(open_time, blocked)
+            taken = intervals.occupancy(booked)
+            full = [(s, e) for s, e, count in taken if count >= resource.capacity]
+            entry.full = [Slot(s, e, 0) for s, e in intervals.merge(full)]
+            for s, e in intervals.subtract(free_time, full):
+                # Split free time where the number of places left changes.
+                cuts = sorted({s, e, *(t for seg in taken for t in seg[:2] if s < t < e)})
+                for a, b in pairwise(cuts):
+                    used = next((c for ts, te, c in taken if ts <= a and b <= te), 0)
+                    slot = Slot(a, b, resource.capacity - used)
+                    if (
+                        entry.free
+                        and entry.free[-1].end == a
+                        and entry.free[-1].places_left == slot.places_left
+                    ):
+                        entry.free[-1].end = b
+                    else:
+                        entry.free.append(slot)
+        else:
+            entry.free = [Slot(s, e) for s, e in intervals.subtract(open_time, blocked + booked)]
+        result.append(entry)
+    return result
+
+
+def find_conflict(
+    resource: Resource, start: datetime, end: datetime, busy: list[Busy]
+) -> BookingError | None:
+    """The reason [start, end) cannot be taken given what is already busy, or None. Pure: no query."""
+    tz = zone(resource.site.timezone)
+    overlapping = [b for b in busy if b.start < end and start < b.end]
+    for item in overlapping:
+        if item.kind == "block":
+            return Conflict(
+                _("La ressource est indisponible du %(start)s au %(end)s : %(reason)s.")
+                % {
+                    "start": local_label(item.start, tz),
+                    "end": local_label(item.end, tz),
+                    "reason": item.reason,
+                },
+                code="blocked",
+            )
+    booked = [(b.start, b.end) for b in overlapping if b.kind == "booking"]
+    if not booked:
+        return None
+    if not resource.is_pooled:
+        first = min(booked)
+        return Conflict(
+            _("Ce créneau est déjà réservé (du %(start)s au %(end)s).")
+            % {"start": local_label(first[0], tz), "end": local_label(first[1], tz)},
+            details=[{"start": s, "end": e} for s, e in booked],
+        )
+    if intervals.max_overlap(intervals.clip(booked, start, end)) >= resource.capacity:
+        return Conflict(
+            _("Toutes les places (%(capacity)s) sont prises sur une partie de ce créneau.")
+            % {"capacity": resource.capacity}
+        )
+    return None
+
+
+def peak_upcoming_use(resource: Resource) -> int:
+    """The most live bookings that overlap at any instant from now on."""
+    upcoming = (
+        Booking.objects.live().filter(resource=resource, end__gt=timezone.now()).values_list("start", "end")
+    )
+    return intervals.max_overlap(upcoming)
