@@ -103,6 +103,12 @@ def open_space(site, make_resource):
 
 
 @pytest.fixture
+def approval_room(site, make_resource):
+    """A room that the team approves each request of."""
+    return make_resource(site, "salle-validee", requires_approval=True, name="Salle du conseil")
+
+
+@pytest.fixture
 def desk(site, make_resource):
     return make_resource(site, "poste-1", kind=Resource.Kind.DESK, unit=Resource.Unit.HALF_DAY, max_units=2)
 
@@ -153,6 +159,26 @@ def book():
         return services.book(resource=resource, member=member, start=start, end=end, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed():` commits as a real commit would, then runs the task worker's deliveries: the
+    events the engine recorded reach their subscribers (e-mails, reminders, the team)."""
+    import contextlib
+
+    from cocotte.bookings import events
+    from cocotte.bookings.models import BookingEvent
+
+    @contextlib.contextmanager
+    def run():
+        last = BookingEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        for pk in BookingEvent.objects.filter(pk__gt=last).values_list("pk", flat=True):
+            events.deliver(pk)  # what the task worker does with the tasks enqueued on commit
+
+    return run
 
 
 @pytest.fixture(autouse=True)

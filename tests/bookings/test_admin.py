@@ -2,6 +2,7 @@
 
 import pytest
 
+from cocotte.bookings import services
 from cocotte.bookings.admin import ResourceForm
 from cocotte.bookings.models import Booking
 from tests.helpers import day_ahead, paris
@@ -25,13 +26,23 @@ def test_capacity_cannot_drop_below_the_upcoming_peak(make_user, open_space, boo
     assert "3 réservations" in form.errors["capacity"][0]
 
 
-def test_bookings_follow_the_resource_when_it_becomes_pooled(alice, room, book):
+def test_lowering_a_capacity_in_the_admin_goes_through_the_engine(client, root, make_user, open_space, book):
+    """Saved in the admin, a lower capacity moves upcoming bookings to the places left, and is audited."""
+    from cocotte.core.models import AuditEntry
+
     day = day_ahead()
-    booking = book(alice, room, paris(day, 10), paris(day, 11))
-    assert Booking.objects.get(pk=booking.pk).exclusive
-    room.capacity = 4
-    room.save()
-    assert not Booking.objects.get(pk=booking.pk).exclusive
+    first = book(make_user("p1@example.org"), open_space, paris(day, 8), paris(day, 13))
+    book(make_user("p2@example.org"), open_space, paris(day, 8), paris(day, 13))
+    services.cancel(first, by=root)  # place 1 is free again; the other booking holds place 2
+    client.force_login(root)
+    data = form_data(open_space, capacity=1)
+    data.update({"equipment": [], "_save": "Enregistrer"})
+    response = client.post(f"/admin/spaces/resource/{open_space.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    open_space.refresh_from_db()
+    assert open_space.capacity == 1
+    assert list(Booking.objects.live().filter(resource=open_space).values_list("place", flat=True)) == [1]
+    assert AuditEntry.objects.filter(action="resource.capacity_changed", actor=root).exists()
 
 
 def test_the_booking_admin_pages_answer_for_an_admin(client, root, alice, room, book):

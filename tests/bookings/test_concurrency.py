@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, transaction
 
-from cocotte.bookings import services
+from cocotte.bookings import places, services
 from cocotte.bookings.errors import Conflict
 from cocotte.bookings.models import Booking
 from cocotte.core import intervals
@@ -31,7 +31,7 @@ RACE_WINDOW = 0.05  # seconds the conflict check waits after deciding, to widen 
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-no_overlap = importlib.import_module("cocotte.bookings.migrations.0002_postgresql_no_overlap").no_overlap
+no_overlap = importlib.import_module("cocotte.bookings.migrations.0004_places_outbox").no_overlap
 
 
 def make_members(count: int, prefix: str = "member") -> list:
@@ -54,17 +54,39 @@ def slow_check(monkeypatch):
         return result
 
     monkeypatch.setattr(services, "find_conflict", find_conflict)
+    choose = places.lowest_free
+
+    def lowest_free(*args, **kwargs):  # a pooled space's place is decided after a read of its own
+        result = choose(*args, **kwargs)
+        time.sleep(RACE_WINDOW)
+        return result
+
+    monkeypatch.setattr(places, "lowest_free", lowest_free)
+
+
+@pytest.fixture
+def without_lock(monkeypatch):
+    """Remove the engine's lock on resources: each writer still has its transaction, and the database's
+    guards (the place trigger, PostgreSQL's exclusion constraint) are all that stands in the way."""
+
+    @contextlib.contextmanager
+    def unlocked(resources):
+        with services.write_transaction():
+            yield {r.pk: Resource.objects.select_related("site").get(pk=r.pk) for r in resources}
+
+    monkeypatch.setattr(services, "resources_write_lock", unlocked)
 
 
 @pytest.fixture
 def without_guard(monkeypatch):
-    """Remove every guard against double booking: the resource lock, and PostgreSQL's exclusion constraint."""
+    """Remove every guard against double booking: the resource lock and its transaction, and PostgreSQL's
+    exclusion constraint."""
 
     @contextlib.contextmanager
-    def no_lock(resource):
-        yield
+    def no_lock(resources):
+        yield {r.pk: Resource.objects.select_related("site").get(pk=r.pk) for r in resources}
 
-    monkeypatch.setattr(services, "resource_write_lock", no_lock)
+    monkeypatch.setattr(services, "resources_write_lock", no_lock)
     if connection.vendor != "postgresql":
         yield
         return
@@ -271,8 +293,8 @@ def test_database_refuses_overlapping_live_bookings(room, alice, bob):
 
 @pytest.mark.postgres
 def test_database_lets_dead_and_adjacent_bookings_be(room, open_space, alice, bob):
-    """The constraint concerns live bookings of exclusive resources only: a cancelled or refused booking
-    may overlap a live one, periods that merely touch are fine, and a pooled space may hold several."""
+    """The constraint concerns live bookings of one place only: a cancelled or refused booking may overlap a
+    live one, periods that merely touch are fine, and a pooled space holds several on distinct places."""
     day = day_ahead(7)
     Booking.objects.create(resource=room, member=alice, start=paris(day, 10), end=paris(day, 11))
     for status in (Booking.Status.CANCELLED, Booking.Status.REFUSED):
@@ -280,9 +302,9 @@ def test_database_lets_dead_and_adjacent_bookings_be(room, open_space, alice, bo
             resource=room, member=bob, start=paris(day, 10), end=paris(day, 11), status=status
         )
     Booking.objects.create(resource=room, member=bob, start=paris(day, 11), end=paris(day, 12))
-    for member in (alice, bob):
+    for place, member in enumerate((alice, bob), start=1):
         Booking.objects.create(
-            resource=open_space, member=member, start=paris(day, 8), end=paris(day, 13), exclusive=False
+            resource=open_space, member=member, start=paris(day, 8), end=paris(day, 13), place=place
         )
 
     assert Booking.objects.count() == 6
@@ -345,3 +367,50 @@ def test_a_writer_kept_waiting_too_long_on_sqlite_is_told_the_place_is_busy(room
     holder.join(20)
     assert len(outcome) == 1 and outcome[0].code == "busy"
     assert not Booking.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pooled spaces: the database holds their capacity too
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_without_the_lock_the_database_alone_holds_a_pooled_space_to_its_capacity(
+    open_space, slow_check, without_lock
+):
+    """The engine's lock removed, 32 members race for the same morning of an open space of 3 places: the
+    place numbers and PostgreSQL's exclusion constraint let at most 3 in, the others get a Conflict."""
+    members = make_members(THREADS)
+    start, end = paris(day_ahead(7), 8), paris(day_ahead(7), 13)
+
+    won, lost = split(race([BookJob(open_space.pk, m.pk, start, end) for m in members]))
+
+    landed = live_on(open_space, start, end)
+    assert 1 <= len(landed) == len(won) <= open_space.capacity
+    assert len(lost) == THREADS - len(won)
+    assert sorted(b.place for b in landed) == list(range(1, len(landed) + 1))
+
+
+@pytest.mark.postgres
+def test_without_the_lock_the_database_alone_refuses_a_double_booking(room, slow_check, without_lock):
+    members = make_members(THREADS)
+    start, end = paris(day_ahead(7), 10), paris(day_ahead(7), 11)
+
+    won, lost = split(race([BookJob(room.pk, m.pk, start, end) for m in members]))
+
+    assert len(won) == 1
+    assert len(lost) == THREADS - 1
+    assert len(live_on(room, start, end)) == 1
+
+
+def test_control_without_any_guard_a_pooled_space_overflows(open_space, slow_check, without_guard):
+    """Control: with the lock and the exclusion constraint removed, the race puts more than 3 members on
+    the 3 places: the tests above can fail, and the guards are what makes them pass."""
+    members = make_members(THREADS)
+    start, end = paris(day_ahead(7), 8), paris(day_ahead(7), 13)
+
+    won, _ = split(race([BookJob(open_space.pk, m.pk, start, end) for m in members]))
+
+    landed = live_on(open_space, start, end)
+    print(f"control on {connection.vendor}: {len(landed)} bookings of 3 places")
+    assert len(landed) == len(won) > open_space.capacity

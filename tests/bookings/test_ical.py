@@ -340,9 +340,11 @@ def test_an_occurrence_moved_to_another_room_leaves_its_series_there(
     assert masters(room_feed) == []
 
 
-def test_an_occurrence_whose_origin_is_unsure_is_written_on_its_own(client, alice, bob, studio, book):
-    """Week 2 was taken when the series was booked; week 3 then moves: it came from week 2 or 3, say the ids.
-    Neither is sure, so it is a standalone event and both weeks are excluded from the master."""
+def test_a_moved_occurrence_keeps_its_origin_when_an_earlier_one_was_never_booked(
+    client, alice, bob, studio, book
+):
+    """Week 2 was taken when the series was booked; week 3 then moves. Pairing rows by their order could not
+    tell whether it came from week 2 or 3; its original start says week 3: an override, week 2 excluded."""
     day = day_ahead(3)
     book(bob, studio, paris(day + timedelta(weeks=1), 9), paris(day + timedelta(weeks=1), 10))
     result = weekly_series(alice, studio, day, count=5, skip_conflicts=True)
@@ -350,12 +352,15 @@ def test_an_occurrence_whose_origin_is_unsure_is_written_on_its_own(client, alic
     third = result.bookings[1]
     moved_day = day + timedelta(weeks=2, days=1)
     services.move(third, by=alice, start=paris(moved_day, 16), end=paris(moved_day, 17))
+    third.refresh_from_db()
+    assert third.original_start == paris(day + timedelta(weeks=2), 9)
     cal = fetch(client, member_url(alice))
     assert expanded(cal) == live_in_db(member=alice)
-    assert overrides(cal) == []
     (master,) = masters(cal)
-    assert exdates(master) == [paris(day + timedelta(weeks=w), 9) for w in (1, 2)]
-    assert f"booking-{third.pk}@" in cal.to_ical().decode()
+    assert exdates(master) == [paris(day + timedelta(weeks=1), 9)]
+    [override] = overrides(cal)
+    assert override["RECURRENCE-ID"].dt.astimezone(UTC) == paris(day + timedelta(weeks=2), 9)
+    assert override["DTSTART"].dt.astimezone(UTC) == paris(moved_day, 16)
 
 
 def test_an_occurrence_with_another_status_is_an_override(client, alice, sophie, approval_room):
@@ -395,27 +400,27 @@ def test_a_rule_with_until_and_weekdays_is_written_so_that_apps_agree(client, al
     assert len(expanded(cal)) == 6
 
 
-def test_pairing_uses_creation_order_and_refuses_to_guess():
+def test_pairing_follows_each_occurrences_original_start():
     slots = [datetime(2027, 1, d, 9, tzinfo=UTC) for d in (4, 11, 18, 25)]
 
-    def row(pk, day, hour=9):
-        return SimpleNamespace(pk=pk, start=datetime(2027, 1, day, hour, tzinfo=UTC))
+    def row(pk, day, hour=9, original=None):
+        start = datetime(2027, 1, day, hour, tzinfo=UTC)
+        return SimpleNamespace(pk=pk, start=start, original_start=original or start)
 
-    # Rows for every slot, the third moved: it pairs with the third slot.
-    rows = [row(1, 4), row(2, 11), row(3, 19, 14), row(4, 25)]
+    # The third moved to the 19th: it still pairs with the third slot, whatever the order of the rows.
+    rows = [row(4, 25), row(3, 19, 14, original=slots[2]), row(1, 4), row(2, 11)]
     links, unpaired = ical.pair_occurrences(slots, rows)
     assert {slot: r.pk for slot, r in links.items()} == {0: 1, 1: 2, 2: 3, 3: 4}
     assert unpaired == []
-    # Second slot never booked, third row moved: slot 1 or 2? Unsure.
-    rows = [row(1, 4), row(3, 19, 14), row(4, 25)]
+    # A row moved onto another occurrence's time keeps its own occurrence; one off the rule stands apart.
+    rows = [
+        row(1, 4),
+        row(2, 25, original=slots[1]),
+        row(3, 20, original=datetime(2027, 1, 20, 9, tzinfo=UTC)),
+    ]
     links, unpaired = ical.pair_occurrences(slots, rows)
-    assert {slot: r.pk for slot, r in links.items()} == {0: 1, 3: 4}
+    assert {slot: r.pk for slot, r in links.items()} == {0: 1, 1: 2}
     assert [r.pk for r in unpaired] == [3]
-    # A row moved onto a later slot's time, out of order: the longest ordered run anchors.
-    rows = [row(1, 4), row(2, 25), row(3, 18)]
-    links, unpaired = ical.pair_occurrences(slots, rows)
-    assert links[0].pk == 1
-    assert len(links) + len(unpaired) == 3
 
 
 # ---------------------------------------------------------------------------------------------------------

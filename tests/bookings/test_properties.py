@@ -395,7 +395,15 @@ class BookingMachine(RuleBasedStateMachine):
         assert {
             b.pk: Expected(b.resource_id, b.member_id, b.start, b.end, b.is_live) for b in rows
         } == self.model
-        assert all(b.exclusive == (not b.resource.is_pooled) for b in rows)  # what the constraint reads
+
+    @invariant()
+    def each_live_booking_holds_a_place_of_its_own(self):
+        """What the database guards read: places within capacity, never one place twice at once."""
+        for resource in (self.room, self.open_space):
+            live = list(Booking.objects.live().filter(resource=resource).values_list("start", "end", "place"))
+            assert all(1 <= place <= resource.capacity for _s, _e, place in live)
+            for place in {p for _s, _e, p in live}:
+                assert intervals.max_overlap([(s, e) for s, e, p in live if p == place]) <= 1
 
 
 @pytest.mark.django_db

@@ -299,13 +299,11 @@ def english_day(day: date) -> str:
     return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def test_an_english_members_booking_confirmation_is_in_english(
-    alice, room, django_capture_on_commit_callbacks, mailoutbox
-):
+def test_an_english_members_booking_confirmation_is_in_english(alice, room, committed, mailoutbox):
     alice.profile.language = "en"
     alice.profile.save()
     day = day_ahead(9)
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         services.book(resource=room, member=alice, start=paris(day, 10), end=paris(day, 11, 30))
     [message] = mailoutbox
     [(html, _mimetype)] = message.alternatives

@@ -1,13 +1,14 @@
 """The admin shows bookings; it does not write them (the engine in `services` does, with its checks)."""
 
 from django import forms
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from django.contrib import admin, messages
+from django.db import transaction
 
 from cocotte.spaces.admin import ResourceAdmin
 from cocotte.spaces.models import Resource
 
-from . import schedule
+from . import services
+from .errors import BookingError
 from .models import Block, Booking, BookingSeries
 
 
@@ -17,16 +18,13 @@ class ResourceForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 — the admin decides which fields it shows
 
     def clean_capacity(self):
+        """Said kindly here; decided again under the resource's lock when saved (`change_capacity`)."""
         capacity = self.cleaned_data["capacity"]
-        if self.instance.pk and capacity < self.instance.capacity:
-            peak = schedule.peak_upcoming_use(self.instance)
-            if peak > capacity:
-                raise forms.ValidationError(
-                    _(
-                        "%(peak)s réservations à venir se chevauchent : annulez-en avant de réduire la capacité."
-                    )
-                    % {"peak": peak}
-                )
+        if self.instance.pk:
+            try:
+                services.check_capacity(self.instance, capacity)
+            except BookingError as error:
+                raise forms.ValidationError(error.message, code=error.code) from None
         return capacity
 
 
@@ -37,6 +35,18 @@ admin.site.unregister(Resource)
 @admin.register(Resource)
 class ResourceWithBookingsAdmin(ResourceAdmin):
     form = ResourceForm
+
+    def save_model(self, request, obj, form, change):
+        """A new capacity goes through the engine: it moves upcoming bookings between places under the lock."""
+        if not change or "capacity" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        capacity, obj.capacity = obj.capacity, form.initial["capacity"]
+        super().save_model(request, obj, form, change)
+        try:
+            services.change_capacity(obj, capacity, by=request.user)
+        except BookingError as error:  # taken in the meantime: nothing of this change is kept
+            transaction.set_rollback(True)
+            self.message_user(request, error.message, messages.ERROR)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

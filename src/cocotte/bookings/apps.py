@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,12 +8,9 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Réservations")
 
     def ready(self):
-        from cocotte.spaces.models import Resource
+        from . import hooks, notifications
 
-        from .services import sync_exclusive_flag
-
-        def resource_saved(sender, instance, raw=False, **kwargs):
-            if not raw:
-                sync_exclusive_flag(instance)
-
-        post_save.connect(resource_saved, sender=Resource, weak=False, dispatch_uid="bookings_sync_exclusive")
+        # Names are what deliveries are recorded under: never rename one (see hooks.subscribe).
+        hooks.subscribe("bookings.emails", notifications.email_members)
+        hooks.subscribe("bookings.reminders", notifications.schedule_reminders)
+        hooks.subscribe("bookings.team_requests", notifications.tell_the_team)

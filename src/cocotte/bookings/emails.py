@@ -4,12 +4,12 @@ Each kind has `bookings/emails/<kind>_subject.txt`, `<kind>.txt` and `<kind>.htm
 in its reader's language (Profile.language), with dates and times in the site's zone, the way French users
 write them: « mardi 8 décembre 2026, de 10 h 00 à 11 h 30 ». Every string is translatable, French msgids.
 
-The engine does not call the `send_*` functions itself: after its transaction commits, it calls the `on_*`
-functions at the end of this module with primary keys, and they re-read what was committed.
+The engine never calls this module: it records events (`events`), and `notifications` — a subscriber the
+task worker runs after commit — calls the `on_*` functions at the end of this module with primary keys;
+they re-read what was committed.
 """
 
 import contextlib
-import contextvars
 import logging
 import re
 from datetime import date, datetime, time, timedelta
@@ -150,6 +150,7 @@ def make_message(kind: str, member, site, context: dict, ics=None) -> EmailMulti
         "site_url": settings.SITE_URL,
         "manage_url": _manage_url(),
         "operator_name": settings.COCOTTE_OPERATOR_NAME,
+        **{k: v for k, v in context.items() if k in ("manage_url", "manage_label")},
     }
     subject = render_to_string(f"bookings/emails/{kind}_subject.txt", context)
     context["subject"] = " ".join(subject.split())
@@ -218,6 +219,28 @@ def send_booking_cancelled(booking: Booking, *, reason: str = "", by_team: bool 
     return _send("booking_cancelled", booking, {"reason": reason, "by_team": by_team}, ics=True)
 
 
+def send_request_to_review(booking: Booking, staff_member, *, occurrences: int = 1):
+    """To one of the site's staff: a request waits for their answer (in their language, not the member's)."""
+    site = booking.resource.site
+    with speaking_to(staff_member, site):
+        planner_url = settings.SITE_URL + reverse("planner:site", args=[site.slug])
+        context = {
+            **_booking_context(booking),
+            "requester": booking.member.get_full_name() or booking.member.email,
+            "occurrences": occurrences,
+            "planner_url": planner_url,
+        }
+        # The layout's link leads staff to the planner, not to "my bookings".
+        message = make_message(
+            "request_to_review",
+            staff_member,
+            site,
+            {**context, "manage_url": planner_url, "manage_label": _("Ouvrir le planning")},
+        )
+        message.send()
+    return message
+
+
 def send_reminder(booking: Booking):
     """The day before. Sent through `tasks.remind`, which makes sure it goes out once."""
     return _send("reminder", booking)
@@ -272,22 +295,6 @@ def send_series_cancelled(series: BookingSeries, cancelled, kept, *, by_team: bo
 # ---------------------------------------------------------------------------------------------------------
 # After commit: the engine hands over primary keys and plain values; these re-read what was committed.
 # ---------------------------------------------------------------------------------------------------------
-
-_muted = contextvars.ContextVar("cocotte_booking_emails_muted", default=False)
-
-
-@contextlib.contextmanager
-def muted():
-    """No booking e-mail nor reminder for the changes made inside (demo data, imports)."""
-    token = _muted.set(True)
-    try:
-        yield
-    finally:
-        _muted.reset(token)
-
-
-def is_muted() -> bool:
-    return _muted.get()
 
 
 def _bookings(pks):

@@ -7,9 +7,8 @@ that are not live (cancelled, refused, never booked because they conflicted), an
 for occurrences that differ from the master (moved, another status). Expanding the master therefore gives
 exactly the live bookings. What the master cannot say cleanly is written as a standalone VEVENT.
 
-Bookings keep no trace of the occurrence they were booked for; a series' rows are created in the order of
-their occurrences, though, so their ids tell which occurrence a moved booking came from whenever that is
-unambiguous (`pair_occurrences`).
+Each occurrence keeps the start its series' rule gave it (`Booking.original_start`): that is its
+RECURRENCE-ID, wherever it has moved since.
 
 DTSTAMP and LAST-MODIFIED are the bookings' last change and SEQUENCE counts seconds since creation: a feed
 reads the same until something changes (ETag-friendly), and an updated event always has a higher SEQUENCE.
@@ -19,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
-from itertools import islice, pairwise
+from itertools import islice
 from urllib.parse import urlsplit
 
 from dateutil.rrule import rrulestr
@@ -191,51 +190,19 @@ class _Builder:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The longest subsequence of (position, slot) pairs whose slots strictly increase."""
-    tails: list[int] = []  # tails[k]: index in pairs of the smallest tail of an increasing run of length k+1
-    previous: list[int | None] = []
-    for i, (_position, slot) in enumerate(pairs):
-        low, high = 0, len(tails)
-        while low < high:
-            middle = (low + high) // 2
-            if pairs[tails[middle]][1] < slot:
-                low = middle + 1
-            else:
-                high = middle
-        previous.append(tails[low - 1] if low else None)
-        if low == len(tails):
-            tails.append(i)
-        else:
-            tails[low] = i
-    run: list[tuple[int, int]] = []
-    cursor = tails[-1] if tails else None
-    while cursor is not None:
-        run.append(pairs[cursor])
-        cursor = previous[cursor]
-    return run[::-1]
-
-
 def pair_occurrences(slot_starts: list[datetime], bookings: list[Booking]) -> tuple[dict[int, Booking], list]:
-    """Which occurrence (index in `slot_starts`) each booking of a series was booked for.
-
-    `bookings` are all the series' rows, in id order, which is the order of their occurrences. Rows still at
-    an occurrence's start anchor the pairing (the longest run of them in order); between two anchors, rows
-    that moved pair with the occurrences left in order when they are as many. Rows that cannot be paired
-    surely are returned apart: they are written as standalone events.
-    """
+    """Which occurrence (index in `slot_starts`) each booking of a series was booked for, by its original
+    start; bookings whose original start is none of the rule's occurrences are returned apart (written as
+    standalone events)."""
     index = {start: i for i, start in enumerate(slot_starts)}
-    exact = [(position, index[b.start]) for position, b in enumerate(bookings) if b.start in index]
-    anchors = _longest_increasing(exact)
-    links = {slot: bookings[position] for position, slot in anchors}
+    links: dict[int, Booking] = {}
     unpaired = []
-    bounds = [(-1, -1), *anchors, (len(bookings), len(slot_starts))]
-    for (p0, s0), (p1, s1) in pairwise(bounds):
-        loose, free = bookings[p0 + 1 : p1], range(s0 + 1, s1)
-        if loose and len(loose) == len(free):
-            links.update(zip(free, loose, strict=True))
+    for booking in bookings:
+        slot = index.get(booking.original_start)
+        if slot is None or slot in links:
+            unpaired.append(booking)
         else:
-            unpaired += loose
+            links[slot] = booking
     return links, unpaired
 
 

@@ -1,11 +1,15 @@
 """Bookings, recurring series and blocks. Only `bookings.services` writes them.
 
-Times are aware, stored in UTC, half-open: [start, end). On PostgreSQL, migration 0002 adds an exclusion
-constraint so that no two live bookings of an exclusive resource overlap, whatever code path writes them.
+Times are aware, stored in UTC, half-open: [start, end). Every live booking holds a place 1..capacity of its
+resource (an exclusive resource has one place). The database refuses what must never happen, whatever code
+path writes: a trigger (migration 0004, SQLite and PostgreSQL) refuses a live booking whose place is outside
+its resource's capacity, and on PostgreSQL an exclusion constraint refuses two live bookings of one place
+that overlap. Together they are a pigeonhole: at most `capacity` live bookings at any instant.
 """
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateTimeRangeField
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils.translation import gettext_lazy as _
@@ -95,8 +99,14 @@ class Booking(models.Model):
     start = models.DateTimeField(_("début"))
     end = models.DateTimeField(_("fin"))
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.CONFIRMED)
-    # Copied from the resource (capacity 1) so that the database's exclusion constraint can see it.
-    exclusive = models.BooleanField(default=True, editable=False)
+    # Which of the resource's places (1..capacity) it holds: chosen by the engine under the resource's lock,
+    # guarded by the database (see the module's docstring). Members never see it: any free place will do.
+    place = models.PositiveSmallIntegerField(_("place"), default=1, editable=False)
+    # The occurrence's start as its series' rule gave it (iCalendar's RECURRENCE-ID): a moved occurrence
+    # keeps it, so that calendars still know which occurrence it replaces.
+    original_start = models.DateTimeField(
+        _("début prévu par la série"), null=True, blank=True, editable=False
+    )
     note = models.TextField(_("note"), blank=True)
     staff_reason = models.TextField(_("motif donné par l’équipe"), blank=True)
     # When the day-before reminder went out (`tasks.remind`): it goes out once. A move clears it.
@@ -113,6 +123,11 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="bookings_booking_end_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(place__gte=1), name="bookings_booking_place_positive"),
+            models.CheckConstraint(
+                condition=models.Q(series__isnull=True) | models.Q(original_start__isnull=False),
+                name="bookings_occurrence_has_original_start",
             ),
         ]
         indexes = [
@@ -163,3 +178,64 @@ class Block(models.Model):
 
     def __str__(self):
         return f"{self.resource.name}: {self.reason}"
+
+
+class BookingEvent(models.Model):
+    """What the engine did, recorded in the same transaction as the change (the outbox).
+
+    E-mails, reminders and other apps' reactions are subscribers (`hooks.subscribe`); the task worker hands
+    each event to each of them once, after commit (`events.deliver`). A rolled-back change leaves no event,
+    so nobody is told of it. Only ids and plain values are kept: subscribers re-read what was committed.
+    """
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked", _("réservée")
+        SERIES_BOOKED = "series_booked", _("série réservée")
+        MOVED = "moved", _("déplacée")
+        CANCELLED = "cancelled", _("annulée")
+        SERIES_CANCELLED = "series_cancelled", _("série annulée")
+        APPROVED = "approved", _("validée")
+        REFUSED = "refused", _("refusée")
+        BLOCKED = "blocked", _("ressource bloquée")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    bookings = models.JSONField(_("réservations"), default=list)  # their ids
+    data = models.JSONField(_("détails"), default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When every subscriber had it (a sweep retries the others: `cocotte deliver_events`).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("événement de réservation")
+        verbose_name_plural = _("événements de réservation")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="bookings_event_undelivered",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.bookings}"
+
+
+class EventDelivery(models.Model):
+    """One subscriber's claim on one event: the unique pair is why an event is never handled twice."""
+
+    event = models.ForeignKey(BookingEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=100)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="bookings_event_delivered_once")
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} → {self.subscriber}"

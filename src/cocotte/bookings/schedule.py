@@ -187,11 +187,3 @@ def find_conflict(
             % {"capacity": resource.capacity}
         )
     return None
-
-
-def peak_upcoming_use(resource: Resource) -> int:
-    """The most live bookings that overlap at any instant from now on."""
-    upcoming = (
-        Booking.objects.live().filter(resource=resource, end__gt=timezone.now()).values_list("start", "end")
-    )
-    return intervals.max_overlap(upcoming)

@@ -2,40 +2,47 @@
 
 Every reservation of anything goes through here. Each public function checks permission and rules
 (`rules`, no writes), reads what is busy (`schedule`), expands recurrences (`recurrence`, pure), then
-changes state in one transaction and writes the audit trail.
+changes state in one transaction, writes the audit trail, and records what happened (`events`: the outbox
+that e-mails, reminders and other apps subscribe to, run by the task worker after commit). Other apps plug
+rules and participants in through `hooks`; the engine never imports them.
 
 Locking protocol (why double booking cannot happen):
-- Every write to a resource's schedule runs inside `resource_write_lock(resource)`: one transaction that
-  first locks the resource row (`SELECT … FOR UPDATE` on PostgreSQL). Writers of one resource therefore
-  queue, and the conflict check that follows sees every committed booking. On SQLite, transactions begin
-  IMMEDIATE (settings), so the whole database has one writer at a time: same effect.
-- On PostgreSQL an exclusion constraint also refuses overlapping live bookings of an exclusive resource at
-  the database, whatever code path writes them. A pooled space (capacity > 1) is guarded by the lock alone:
-  the constraint cannot count.
-- One lock per transaction, taken before any read that decides.
+- Every write to a resource's schedule runs inside `resource_write_lock`: one transaction that first locks
+  the resource rows (`SELECT … FOR UPDATE`, several in the order of their ids, so that two writers taking
+  the same rooms never wait for each other in a circle). Writers of one resource queue, and everything is
+  then decided from the rows read under the lock — its capacity, its approval rule, what is booked. On
+  SQLite, transactions begin IMMEDIATE (settings): one writer at a time, same effect.
+- The database holds the rule whatever code writes (see `models`): each live booking holds a place
+  1..capacity (a trigger refuses more), and on PostgreSQL an exclusion constraint refuses two overlapping
+  live bookings of one place. An exclusive resource has one place.
+- One lock per transaction, taken before any read that decides. A refusal raises a `BookingError` and
+  leaves the whole transaction to roll back: nothing is half-written.
 """
 
 import contextlib
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cocotte.accounts import permissions
+from cocotte.core import intervals
 from cocotte.core.models import AuditEntry, audit
 from cocotte.core.timeutils import local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
-from . import emails, tasks
+from . import events, hooks, places
 from .errors import BookingError, Conflict, DatabaseBusy, Forbidden, InvalidBooking, NotFound
-from .models import Block, Booking, BookingSeries
+from .models import Block, Booking, BookingEvent, BookingSeries
 from .recurrence import Occurrence, expand_rrule
 from .rules import (
+    System,
+    acts_as_staff,
     check_before_deadline,
     check_may_book_for,
     check_may_manage,
@@ -43,19 +50,30 @@ from .rules import (
     check_rules,
     initial_status,
     local_label,
+    person,
 )
 from .schedule import Busy, busy_periods, find_conflict
 
 logger = logging.getLogger(__name__)
 
 Status = Booking.Status
-Unit = Resource.Unit
+Kind = BookingEvent.Kind
+
+# The database constraint and trigger that guard places (migration 0004): their names in an error mean that
+# something bypassed the lock, or the places moved under it.
+GUARDS = ("bookings_no_overlap", "bookings_place_within_capacity")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Transactions and locks
+# ---------------------------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
 def write_transaction():
     """One transaction for one change. On SQLite, a writer that waited its whole turn for the database
-    lock (settings: 30 s) is told the place is busy, not shown a server error."""
+    lock (settings: 30 s) is told the place is busy, not shown a server error; a write refused by the
+    database's guards is said as a conflict."""
     try:
         with transaction.atomic():
             yield
@@ -63,78 +81,224 @@ def write_transaction():
         if connection.vendor == "sqlite" and "locked" in str(error):
             raise DatabaseBusy(_("Le service est très sollicité : réessayez dans un instant.")) from error
         raise
-
-
-@contextlib.contextmanager
-def resource_write_lock(resource: Resource):
-    """One transaction holding the resource row's lock: the guard every schedule write runs under."""
-    with write_transaction():
-        # Only the resource's row: without of=self and order_by(), Meta.ordering joins the site and
-        # FOR UPDATE would lock it too, queueing every booking of the site behind each other.
-        Resource.objects.select_for_update(of=("self",)).filter(pk=resource.pk).order_by().values_list(
-            "pk"
-        ).first()
-        yield
-
-
-def _after_commit(func, *args, **kwargs) -> None:
-    """Call `func` (an e-mail, a reminder to schedule) once the current transaction has committed.
-
-    Never from inside it: the transaction may still roll back (a conflict, or a failure later in the
-    caller's own transaction), and the member would be told of a booking that does not exist; a slow mail
-    server would also hold the resource's lock. Only primary keys and plain values cross over: the callback
-    re-reads what was committed. `robust`: a failed e-mail is logged, never turned into an error about a
-    change that did happen."""
-    if emails.is_muted():
-        return
-
-    @functools.wraps(func)  # Django logs a robust callback's failure by its __qualname__ (a partial has none)
-    def callback():
-        func(*args, **kwargs)
-
-    transaction.on_commit(callback, robust=True)
-
-
-def _raise_if_conflict(resource, start, end, *, exclude_booking=None) -> None:
-    busy = busy_periods([resource.pk], start, end, exclude_booking=exclude_booking)[resource.pk]
-    if problem := find_conflict(resource, start, end, busy):
-        raise problem
-
-
-@contextlib.contextmanager
-def _constraint_as_conflict():
-    """The database's exclusion constraint speaks only if something bypassed the lock: say it as a conflict."""
-    try:
-        with transaction.atomic():
-            yield
     except IntegrityError as error:
-        if "bookings_no_overlap" in str(error):
+        if any(name in str(error) for name in GUARDS):
             raise Conflict(_("Ce créneau vient d’être réservé par quelqu’un d’autre.")) from error
         raise
 
 
+@contextlib.contextmanager
+def resources_write_lock(resources):
+    """One transaction holding the locks of these resources' rows; yields {pk: Resource read under lock}.
+
+    Rows are locked in the order of their ids (one statement), so that two writers never deadlock."""
+    with write_transaction():
+        # Only the resources' rows (`of=self`): Meta.ordering would join the site and lock it too, queueing
+        # every booking of the site behind each other.
+        locked = (
+            Resource.objects.select_for_update(of=("self",))
+            .select_related("site")
+            .filter(pk__in={r.pk for r in resources})
+            .order_by("pk")
+        )
+        rows = {row.pk: row for row in locked}
+        for resource in resources:
+            if resource.pk not in rows:
+                raise NotFound(_("Ressource introuvable."), field="resource")
+        yield rows
+
+
+@contextlib.contextmanager
+def resource_write_lock(resource: Resource):
+    """One transaction holding the resource row's lock; yields the row as read under the lock."""
+    with resources_write_lock([resource]) as rows:
+        yield rows[resource.pk]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Places of pooled spaces
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _holds(resource: Resource, start: datetime, end: datetime, exclude=None) -> list[places.Held]:
+    rows = Booking.objects.live().overlapping(start, end).filter(resource=resource)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    return [places.Held(pk, s, e, p) for pk, s, e, p in rows.values_list("pk", "start", "end", "place")]
+
+
+def _cluster(resource: Resource, start: datetime, end: datetime, exclude=None) -> list[places.Held]:
+    """The live bookings chained to [start, end) by overlaps: those whose places may have to move."""
+    for _round in range(100):
+        holds = _holds(resource, start, end, exclude)
+        wider = min([start, *(h.start for h in holds)]), max([end, *(h.end for h in holds)])
+        if wider == (start, end):
+            break
+        start, end = wider
+    return holds
+
+
+def _full(resource: Resource) -> Conflict:
+    return Conflict(
+        _("Toutes les places (%(capacity)s) sont prises sur une partie de ce créneau.")
+        % {"capacity": resource.capacity}
+    )
+
+
+def _take_places(resource: Resource, periods: list[tuple[datetime, datetime]], *, exclude=None) -> list[int]:
+    """A place for each new live booking of `resource` over `periods`, in order (call under the lock).
+
+    The lowest place free over the whole period; when none is (one place free in the morning, another in
+    the afternoon), upcoming bookings move between places so that the new ones fit, as long as no more
+    than `capacity` overlap at any instant."""
+    if not resource.is_pooled or not periods:
+        return [1] * len(periods)
+    low, high = min(s for s, _e in periods), max(e for _s, e in periods)
+    others = _holds(resource, low, high, exclude)
+    taken: list[int] = []
+    for index, (start, end) in enumerate(periods):
+        place = places.lowest_free(resource.capacity, start, end, others)
+        if place is None:
+            break
+        taken.append(place)
+        others.append(places.Held(("new", index), start, end, place))
+    else:
+        return taken
+
+    cluster = _cluster(resource, low, high, exclude)
+    now = timezone.now()
+    new = [places.Held(("new", i), s, e, None) for i, (s, e) in enumerate(periods)]
+    plan = places.assign(
+        resource.capacity, [h for h in cluster if h.end <= now], [h for h in cluster if h.end > now] + new
+    )
+    if plan is None:
+        raise _full(resource)
+    _move_places({h.key: plan[h.key] for h in cluster if h.key in plan and plan[h.key] != h.place})
+    return [plan[h.key] for h in new]
+
+
+def _move_places(moves: dict[int, int]) -> None:
+    """Give bookings other places, swaps included: PostgreSQL checks the exclusion constraint once they
+    are all done (it is deferrable), then at once again for the rest of the transaction."""
+    if not moves:
+        return
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET CONSTRAINTS bookings_no_overlap DEFERRED")
+        for pk, place in moves.items():
+            Booking.objects.filter(pk=pk).update(place=place)
+        if postgres:
+            cursor.execute("SET CONSTRAINTS bookings_no_overlap IMMEDIATE")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Booking
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _raise_if_conflict(resource, start, end, *, exclude_booking=None, planned=()) -> None:
+    busy = busy_periods([resource.pk], start, end, exclude_booking=exclude_booking)[resource.pk]
+    if problem := find_conflict(resource, start, end, [*busy, *planned]):
+        raise problem
+
+
+def _audit_many(by, action: str, objects, describe) -> None:
+    if not objects:
+        return
+    content_type = ContentType.objects.get_for_model(objects[0])
+    actor = person(by)
+    actor = actor if actor is not None and actor.is_authenticated else None
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor, action=action, content_type=content_type, object_id=o.pk, data=describe(o)
+            )
+            for o in objects
+        ]
+    )
+
+
+def _system_note(by) -> dict:
+    """What the audit trail adds when the system acts: on whose decision, and why."""
+    return {"system": True, "reason": by.reason} if isinstance(by, System) else {}
+
+
 def book(*, resource: Resource, member, start: datetime, end: datetime, by=None, note: str = "") -> Booking:
     """Book [start, end) of a resource for a member. Pending if the resource needs approval."""
-    by = by or member
-    check_may_book_for(by, member, resource)
-    check_rules(resource, start, end, by=by)
-    with resource_write_lock(resource):
-        _raise_if_conflict(resource, start, end)
-        with _constraint_as_conflict():
-            booking = Booking.objects.create(
-                resource=resource,
-                member=member,
-                booked_by=by,
-                start=start,
-                end=end,
-                status=initial_status(resource, by),
-                exclusive=not resource.is_pooled,
-                note=note,
-            )
-        audit(by, "booking.created", booking, start=start, end=end, status=booking.status, member=member.pk)
-        _after_commit(emails.on_booked, booking.pk, booking.status)
-        _after_commit(tasks.schedule_reminders, [booking.pk])
+    [booking] = book_many([(resource, start, end)], member=member, by=by, note=note)
     return booking
+
+
+def book_many(items, *, member, by=None, note: str = "") -> list[Booking]:
+    """Book several periods of several resources for one member, all or nothing (a forum's three rooms, a
+    training sitting's room and machine). `items`: (resource, start, end) triples. The resources are
+    locked together, in a fixed order; any refusal refuses them all, with the refusal of the first."""
+    by = by or member
+    items = list(items)
+    if not items:
+        raise InvalidBooking(_("Rien à réserver."), code="nothing_to_book")
+    for resource, start, end in items:
+        check_may_book_for(by, member, resource)
+        check_period(start, end)
+    now = timezone.now()
+    with resources_write_lock([resource for resource, _s, _e in items]) as locked:
+        bookings: list[Booking] = []
+        for resource, start, end in items:
+            row = locked[resource.pk]
+            check_rules(row, start, end, by=by, now=now)
+            hooks.run_rules(hooks.Proposal("book", row, member, by, start, end))
+            planned = [Busy(b.start, b.end, "booking", 0) for b in bookings if b.resource_id == row.pk]
+            _raise_if_conflict(row, start, end, planned=planned)
+            bookings.append(
+                Booking(
+                    resource=row,
+                    member=member,
+                    booked_by=person(by),
+                    start=start,
+                    end=end,
+                    status=initial_status(row, by),
+                    note=note,
+                )
+            )
+        _place_and_insert(bookings)
+        extra = _system_note(by)
+        for booking in bookings:
+            audit(
+                person(by),
+                "booking.created",
+                booking,
+                start=booking.start,
+                end=booking.end,
+                status=booking.status,
+                member=member.pk,
+                **extra,
+            )
+        hooks.run_participants(hooks.Change(Kind.BOOKED, bookings, by))
+        events.record(Kind.BOOKED, by=by, bookings=bookings, statuses=[b.status for b in bookings])
+    return bookings
+
+
+def _place_and_insert(bookings: list[Booking]) -> None:
+    """Give each new booking its place and insert them (under the lock of their resources)."""
+    by_resource: dict[int, list[Booking]] = {}
+    for booking in bookings:
+        by_resource.setdefault(booking.resource_id, []).append(booking)
+    for group in by_resource.values():
+        taken = _take_places(group[0].resource, [(b.start, b.end) for b in group])
+        for booking, place in zip(group, taken, strict=True):
+            booking.place = place
+    if len(bookings) == 1:
+        bookings[0].save(force_insert=True)
+        return
+    created = Booking.objects.bulk_create(bookings)
+    if not all(b.pk for b in created):  # a backend that does not return ids from bulk inserts
+        raise RuntimeError("The database did not return the new bookings' ids.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Series
+# ---------------------------------------------------------------------------------------------------------
 
 
 def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by) -> list[Occurrence]:
@@ -188,8 +352,14 @@ def book_series(
     by = by or member
     check_may_book_for(by, member, resource)
     occurrences = expand_rrule(resource, start, end, rrule)
-    with resource_write_lock(resource):
-        _plan_series(resource, occurrences, by=by)  # again, under the lock: what was free may be taken now
+    with resource_write_lock(resource) as row:
+        _plan_series(row, occurrences, by=by)  # under the lock: what was free may be taken now
+        for occurrence in occurrences:
+            if occurrence.is_free:
+                try:
+                    hooks.run_rules(hooks.Proposal("book", row, member, by, occurrence.start, occurrence.end))
+                except BookingError as error:
+                    occurrence.problem = error
         refused = [o for o in occurrences if not o.is_free]
         free = [o for o in occurrences if o.is_free]
         if refused and (not skip_conflicts or not free):
@@ -203,60 +373,56 @@ def book_series(
                 ],
             )
         series = BookingSeries.objects.create(
-            resource=resource,
+            resource=row,
             member=member,
-            booked_by=by,
+            booked_by=person(by),
             rrule=rrule.strip(),
             first_start=start,
             first_end=end,
             note=note,
         )
-        status = initial_status(resource, by)
-        with _constraint_as_conflict():
-            bookings = Booking.objects.bulk_create(
-                [
-                    Booking(
-                        resource=resource,
-                        member=member,
-                        booked_by=by,
-                        series=series,
-                        start=o.start,
-                        end=o.end,
-                        status=status,
-                        exclusive=not resource.is_pooled,
-                        note=note,
-                    )
-                    for o in free
-                ]
+        status = initial_status(row, by)
+        bookings = [
+            Booking(
+                resource=row,
+                member=member,
+                booked_by=person(by),
+                series=series,
+                start=o.start,
+                end=o.end,
+                original_start=o.start,
+                status=status,
+                note=note,
             )
-        if not all(b.pk for b in bookings):  # backends that do not return ids from bulk inserts
-            bookings = list(series.bookings.order_by("start"))
-        audit(by, "series.created", series, rrule=series.rrule, booked=len(bookings), skipped=len(refused))
+            for o in free
+        ]
+        _place_and_insert(bookings)
+        audit(
+            person(by),
+            "series.created",
+            series,
+            rrule=series.rrule,
+            booked=len(bookings),
+            skipped=len(refused),
+            **_system_note(by),
+        )
         _audit_many(
             by, "booking.created", bookings, lambda b: {"start": b.start, "end": b.end, "status": b.status}
         )
-        booked = [b.pk for b in bookings]
-        skipped = [(o.start, o.end, o.problem.message) for o in refused]
-        _after_commit(emails.on_series_booked, series.pk, booked, skipped)  # one e-mail for the series
-        _after_commit(tasks.schedule_reminders, booked)
+        hooks.run_participants(hooks.Change(Kind.SERIES_BOOKED, bookings, by, {"series": series.pk}))
+        events.record(
+            Kind.SERIES_BOOKED,
+            by=by,
+            bookings=bookings,
+            series=series.pk,
+            skipped=[(o.start, o.end, o.problem.message) for o in refused],  # one e-mail for the series
+        )
     return SeriesResult(series=series, bookings=bookings, occurrences=occurrences)
 
 
-def _audit_many(by, action: str, objects, describe) -> None:
-    from django.contrib.contenttypes.models import ContentType
-
-    if not objects:
-        return
-    content_type = ContentType.objects.get_for_model(objects[0])
-    actor = by if by is not None and by.is_authenticated else None
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=actor, action=action, content_type=content_type, object_id=o.pk, data=describe(o)
-            )
-            for o in objects
-        ]
-    )
+# ---------------------------------------------------------------------------------------------------------
+# Changes
+# ---------------------------------------------------------------------------------------------------------
 
 
 def _locked_booking(booking: Booking) -> Booking:
@@ -273,49 +439,43 @@ def move(
     """Move a live booking to another period (and possibly another resource of the same site)."""
     target = resource or booking.resource
     check_may_manage(by, booking)
-    if target.site_id != booking.resource.site_id and not permissions.is_site_staff(by, target.site_id):
+    if target.site_id != booking.resource.site_id and not acts_as_staff(by, target.site_id):
         raise Forbidden(_("Une réservation ne peut être déplacée que vers une ressource du même site."))
+    check_period(start, end)
     now = timezone.now()
-    check_rules(target, start, end, by=by, now=now)
-    with resource_write_lock(target):
+    with resource_write_lock(target) as row:
         current = _locked_booking(booking)
         if not current.is_live:
             raise InvalidBooking(_("Cette réservation est annulée ou refusée."), code="not_live")
+        check_may_manage(by, current)  # who may manage it is read again too: staff may have left the site
         check_before_deadline(by, current, now)
-        _raise_if_conflict(target, start, end, exclude_booking=current.pk)
+        check_rules(row, start, end, by=by, now=now)
+        hooks.run_rules(hooks.Proposal("move", row, current.member, by, start, end, booking=current))
+        _raise_if_conflict(row, start, end, exclude_booking=current.pk)
+        [current.place] = _take_places(row, [(start, end)], exclude=current.pk)
         before = {"start": current.start, "end": current.end, "resource": current.resource_id}
-        current.resource, current.start, current.end = target, start, end
-        current.exclusive = not target.is_pooled
+        current.resource, current.start, current.end = row, start, end
         if current.status == Status.CONFIRMED:
-            current.status = initial_status(target, by)  # a move on an approved resource is asked again
+            current.status = initial_status(row, by)  # a move on an approved resource is asked again
         current.reminder_sent_at = None  # a reminder is for a start time: the new one gets its own
-        with _constraint_as_conflict():
-            current.save(
-                update_fields=[
-                    "resource",
-                    "start",
-                    "end",
-                    "exclusive",
-                    "status",
-                    "reminder_sent_at",
-                    "updated_at",
-                ]
-            )
+        current.save(
+            update_fields=["resource", "start", "end", "place", "status", "reminder_sent_at", "updated_at"]
+        )
         audit(
-            by,
+            person(by),
             "booking.moved",
             current,
             before=before,
             start=start,
             end=end,
-            resource=target.pk,
+            resource=row.pk,
             status=current.status,
+            **_system_note(by),
         )
-        by_team = by.pk != current.member_id
-        _after_commit(
-            emails.on_moved, current.pk, before["start"], before["end"], before["resource"], by_team=by_team
+        hooks.run_participants(hooks.Change(Kind.MOVED, [current], by, {"before": before}))
+        events.record(
+            Kind.MOVED, by=by, bookings=[current], before=before, by_team=person(by).pk != current.member_id
         )
-        _after_commit(tasks.schedule_reminders, [current.pk])  # the old one will find the start changed
     return current
 
 
@@ -326,13 +486,21 @@ def cancel(booking: Booking, *, by, reason: str = "") -> Booking:
         current = _locked_booking(booking)
         if not current.is_live:
             raise InvalidBooking(_("Cette réservation est déjà annulée ou refusée."), code="not_live")
+        check_may_manage(by, current)
         check_before_deadline(by, current, now)
         current.status = Status.CANCELLED
         if reason:
             current.staff_reason = reason
         current.save(update_fields=["status", "staff_reason", "updated_at"])
-        audit(by, "booking.cancelled", current, reason=reason)
-        _after_commit(emails.on_cancelled, current.pk, reason=reason, by_team=by.pk != current.member_id)
+        audit(person(by), "booking.cancelled", current, reason=reason, **_system_note(by))
+        hooks.run_participants(hooks.Change(Kind.CANCELLED, [current], by, {"reason": reason}))
+        events.record(
+            Kind.CANCELLED,
+            by=by,
+            bookings=[current],
+            reason=reason,
+            by_team=person(by).pk != current.member_id,
+        )
     return current
 
 
@@ -344,8 +512,7 @@ class SeriesCancellation:
 
 def cancel_series(series: BookingSeries, *, by) -> SeriesCancellation:
     """Cancel every upcoming live occurrence that may still be cancelled; say which ones may not."""
-    if not permissions.can_manage_booking(by, series):
-        raise Forbidden(_("Vous ne pouvez pas modifier cette série."))
+    check_may_manage(by, series)
     now = timezone.now()
     result = SeriesCancellation(cancelled=[], kept=[])
     with write_transaction():
@@ -366,20 +533,31 @@ def cancel_series(series: BookingSeries, *, by) -> SeriesCancellation:
         )
         for occurrence in result.cancelled:
             occurrence.status = Status.CANCELLED
-        audit(by, "series.cancelled", series, cancelled=len(result.cancelled), kept=len(result.kept))
+        audit(
+            person(by),
+            "series.cancelled",
+            series,
+            cancelled=len(result.cancelled),
+            kept=len(result.kept),
+            **_system_note(by),
+        )
         _audit_many(by, "booking.cancelled", result.cancelled, lambda b: {"series": series.pk})
-        _after_commit(
-            emails.on_series_cancelled,
-            series.pk,
-            [b.pk for b in result.cancelled],
-            [(b.pk, error.message) for b, error in result.kept],
-            by_team=by.pk != series.member_id,
+        hooks.run_participants(
+            hooks.Change(Kind.SERIES_CANCELLED, result.cancelled, by, {"series": series.pk})
+        )
+        events.record(
+            Kind.SERIES_CANCELLED,
+            by=by,
+            bookings=result.cancelled,
+            series=series.pk,
+            kept=[(b.pk, error.message) for b, error in result.kept],
+            by_team=person(by).pk != series.member_id,
         )
     return result
 
 
 def _decide(booking: Booking, *, by, status: str, reason: str) -> Booking:
-    if not permissions.is_site_staff(by, booking.resource.site_id):
+    if not acts_as_staff(by, booking.resource.site_id):
         raise Forbidden(_("Seule l’équipe du site valide les demandes."))
     with write_transaction():
         current = _locked_booking(booking)
@@ -388,8 +566,10 @@ def _decide(booking: Booking, *, by, status: str, reason: str) -> Booking:
         current.status = status
         current.staff_reason = reason
         current.save(update_fields=["status", "staff_reason", "updated_at"])
-        audit(by, f"booking.{status}", current, reason=reason)
-        _after_commit(emails.on_decided, current.pk, status)
+        audit(person(by), f"booking.{status}", current, reason=reason, **_system_note(by))
+        kind = Kind.APPROVED if status == Status.CONFIRMED else Kind.REFUSED
+        hooks.run_participants(hooks.Change(kind, [current], by, {"reason": reason}))
+        events.record(kind, by=by, bookings=[current], status=status)
     return current
 
 
@@ -405,6 +585,11 @@ def refuse(booking: Booking, *, by, reason: str) -> Booking:
     return _decide(booking, by=by, status=Status.REFUSED, reason=reason.strip())
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Blocks
+# ---------------------------------------------------------------------------------------------------------
+
+
 def block(
     resource: Resource,
     *,
@@ -417,7 +602,7 @@ def block(
 ) -> tuple[Block, list[Booking]]:
     """Take a resource out for [start, end). Live bookings in the way refuse the block, or are cancelled
     (with the block's reason) when `cancel_conflicting` is set. Returns the block and the cancelled bookings."""
-    if not permissions.is_site_staff(by, resource.site_id):
+    if not acts_as_staff(by, resource.site_id):
         raise Forbidden(_("Seule l’équipe du site peut bloquer une ressource."))
     check_period(start, end)
     if not reason.strip():
@@ -426,16 +611,17 @@ def block(
         )
     if kind not in Block.Kind.values:
         raise InvalidBooking(_("Type d’indisponibilité inconnu."), code="invalid_kind", field="kind")
-    with resource_write_lock(resource):
+    reason = reason.strip()
+    with resource_write_lock(resource) as row:
         in_the_way = list(
             Booking.objects.select_for_update()
             .live()
             .overlapping(start, end)
-            .filter(resource=resource)
+            .filter(resource=row)
             .order_by("start")
         )
         if in_the_way and not cancel_conflicting:
-            tz = zone(resource.site.timezone)
+            tz = zone(row.site.timezone)
             raise Conflict(
                 _("%(n)s réservation(s) occupent cette période.") % {"n": len(in_the_way)},
                 details=[
@@ -444,34 +630,98 @@ def block(
                 ],
             )
         new_block = Block.objects.create(
-            resource=resource, start=start, end=end, reason=reason.strip(), kind=kind, created_by=by
+            resource=row, start=start, end=end, reason=reason, kind=kind, created_by=person(by)
         )
         Booking.objects.filter(pk__in=[b.pk for b in in_the_way]).update(
-            status=Status.CANCELLED, staff_reason=reason.strip(), updated_at=timezone.now()
+            status=Status.CANCELLED, staff_reason=reason, updated_at=timezone.now()
         )
         for booking in in_the_way:
             booking.status = Status.CANCELLED
         audit(
-            by,
+            person(by),
             "block.created",
             new_block,
             start=start,
             end=end,
             reason=reason,
             cancelled=[b.pk for b in in_the_way],
+            **_system_note(by),
         )
         _audit_many(by, "booking.cancelled", in_the_way, lambda b: {"reason": reason, "block": new_block.pk})
-        for booking in in_the_way:
-            _after_commit(emails.on_cancelled, booking.pk, reason=reason.strip(), by_team=True)
+        hooks.run_participants(hooks.Change(Kind.BLOCKED, in_the_way, by, {"block": new_block.pk}))
+        events.record(
+            Kind.BLOCKED, by=by, bookings=in_the_way, block=new_block.pk, reason=reason, by_team=True
+        )
     return new_block, in_the_way
 
 
 def unblock(target: Block, *, by) -> None:
-    if not permissions.is_site_staff(by, target.resource.site_id):
+    if not acts_as_staff(by, target.resource.site_id):
         raise Forbidden(_("Seule l’équipe du site peut lever une indisponibilité."))
     with write_transaction():
-        audit(by, "block.deleted", target, start=target.start, end=target.end, reason=target.reason)
+        audit(person(by), "block.deleted", target, start=target.start, end=target.end, reason=target.reason)
         target.delete()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resources' capacity
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _capacity_plan(resource: Resource, capacity: int, now: datetime) -> dict[int, int]:
+    """The place moves that fit every live booking still to end into `capacity` places; refuses if none."""
+    upcoming = list(
+        Booking.objects.live()
+        .filter(resource=resource, end__gt=now)
+        .values_list("pk", "start", "end", "place")
+    )
+    if not upcoming:
+        return {}
+    movable = [places.Held(pk, s, e, p) for pk, s, e, p in upcoming]
+    earliest = min(h.start for h in movable)
+    ended = Booking.objects.live().filter(resource=resource, end__gt=earliest, end__lte=now)
+    fixed = [places.Held(pk, s, e, p) for pk, s, e, p in ended.values_list("pk", "start", "end", "place")]
+    plan = places.assign(capacity, fixed, movable)
+    if plan is None:
+        peak = intervals.max_overlap([(h.start, h.end) for h in movable])
+        raise InvalidBooking(
+            _("%(peak)s réservations à venir se chevauchent : annulez-en avant de réduire la capacité.")
+            % {"peak": peak},
+            code="capacity_below_peak",
+            field="capacity",
+        )
+    return {h.key: plan[h.key] for h in movable if plan[h.key] != h.place}
+
+
+def check_capacity(resource: Resource, capacity: int) -> None:
+    """Refuse a capacity that the live bookings still to end do not fit in (reads only: for forms)."""
+    if capacity < 1:
+        raise InvalidBooking(_("Au moins une place."), code="invalid_capacity", field="capacity")
+    if capacity < resource.capacity:
+        _capacity_plan(resource, capacity, timezone.now())
+
+
+def change_capacity(resource: Resource, capacity: int, *, by) -> Resource:
+    """Set how many bookings a resource takes at once. Lowering it moves upcoming bookings to the places
+    that remain, or refuses when more of them overlap than it leaves; past bookings keep theirs (history
+    is never rewritten)."""
+    if not acts_as_staff(by, resource.site_id):
+        raise Forbidden(_("Seule l’équipe du site peut changer la capacité d’une ressource."))
+    if capacity < 1:
+        raise InvalidBooking(_("Au moins une place."), code="invalid_capacity", field="capacity")
+    with resource_write_lock(resource) as row:
+        before = row.capacity
+        if capacity < before:
+            _move_places(_capacity_plan(row, capacity, timezone.now()))
+        Resource.objects.filter(pk=row.pk).update(capacity=capacity)
+        row.capacity = resource.capacity = capacity
+        audit(person(by), "resource.capacity_changed", row, before=before, after=capacity, **_system_note(by))
+    return row
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading what a user may touch, and bulk history
+# ---------------------------------------------------------------------------------------------------------
 
 
 def get_booking_for(user, pk: int) -> Booking:
@@ -499,21 +749,21 @@ def get_block_for(user, pk: int) -> Block:
 def load_history(bookings: list[Booking], *, batch_size: int = 5000) -> int:
     """Insert bookings in bulk, without the rules' checks: for imports of past data and generated data sets.
 
-    The caller vouches that they do not overlap (nor overfill a pooled space: no constraint counts places);
-    on PostgreSQL the exclusion constraint still refuses overlaps on exclusive resources. No audit entries:
-    an import is recorded by whoever runs it, not per row.
+    The caller vouches that they do not overfill their resources; overlapping bookings of a pooled space
+    get distinct places here (the database refuses what does not fit: the place trigger everywhere, the
+    exclusion constraint on PostgreSQL). No audit entries and no events: an import is recorded by whoever
+    runs it, not per row.
     """
+    active: dict[int, list[tuple]] = {}  # resource → (end, place) of live bookings that may still overlap
+    for booking in sorted(bookings, key=lambda b: (b.resource_id, b.start)):
+        if booking.status not in Booking.LIVE or booking.resource.capacity == 1:
+            continue
+        held = [(e, p) for e, p in active.get(booking.resource_id, []) if e > booking.start]
+        used = {p for _e, p in held}
+        booking.place = next(p for p in range(1, len(used) + 2) if p not in used)
+        active[booking.resource_id] = [*held, (booking.end, booking.place)]
     for booking in bookings:
-        booking.exclusive = booking.resource.capacity == 1
+        if booking.series_id and booking.original_start is None:
+            booking.original_start = booking.start
     created = Booking.objects.bulk_create(bookings, batch_size=batch_size)
     return len(created)
-
-
-def sync_exclusive_flag(resource: Resource) -> int:
-    """Keep bookings' copy of "exclusive" in step with the resource's capacity (after an edit in the admin).
-
-    On PostgreSQL, making a pooled space exclusive while it holds overlapping live bookings fails here, at
-    the exclusion constraint: the admin form checks `peak_upcoming_use` first to say it kindly.
-    """
-    exclusive = not resource.is_pooled
-    return Booking.objects.filter(resource=resource).exclude(exclusive=exclusive).update(exclusive=exclusive)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cocotte.accounts.models import Organisation, Profile
-from cocotte.bookings import emails, services
+from cocotte.bookings import events, services
 from cocotte.bookings.errors import BookingError
 from cocotte.bookings.models import Booking
 from cocotte.core.timeutils import at_local, zone
@@ -155,7 +155,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             sites = self._sites()
             people = self._people(sites)
-        with emails.muted():  # demo data: no confirmation e-mails nor reminders for invented people
+        with events.muted():  # demo data: no confirmation e-mails nor reminders for invented people
             self._demo_bookings(sites, people, rng)
         if bookings:
             added = generate_history(list(Resource.objects.filter(site__in=sites)), people, bookings, rng)
