@@ -21,8 +21,10 @@ demo: $(STAMP)
 	$(BIN)/cocotte migrate --noinput
 	$(BIN)/cocotte seed_demo
 	@echo "\nCocotte : http://$(HOST):$(PORT)/  — API : http://$(HOST):$(PORT)/api/v1/docs  — équipe : http://$(HOST):$(PORT)/admin/\n"
-	@# The task worker (reminders) runs beside the web server and stops with it.
-	trap 'kill 0' INT TERM EXIT; $(BIN)/cocotte db_worker --interval 5 & $(BIN)/cocotte runserver $(HOST):$(PORT)
+	@# The task worker (e-mails, reminders) and the scheduler (periodic sweeps) run beside the web server
+	@# and stop with it.
+	trap 'kill 0' INT TERM EXIT; $(BIN)/cocotte db_worker --interval 2 & $(BIN)/cocotte scheduler & \
+		$(BIN)/cocotte runserver $(HOST):$(PORT)
 
 ## Lint and run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 test: $(STAMP)

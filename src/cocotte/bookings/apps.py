@@ -8,9 +8,21 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Réservations")
 
     def ready(self):
-        from . import hooks, notifications
+        from datetime import timedelta
+
+        from cocotte.core import scheduler
+
+        from . import events, hooks, notifications, tasks
 
         # Names are what deliveries are recorded under: never rename one (see hooks.subscribe).
         hooks.subscribe("bookings.emails", notifications.email_members)
         hooks.subscribe("bookings.reminders", notifications.schedule_reminders)
         hooks.subscribe("bookings.team_requests", notifications.tell_the_team)
+
+        # The sweeps: what the task worker should have done and did not (a lost task, a failed sending).
+        scheduler.register(
+            "bookings.deliver_events",
+            timedelta(minutes=1),
+            lambda: events.deliver_pending(older_than=timedelta(minutes=1)),
+        )
+        scheduler.register("bookings.reminders", timedelta(minutes=15), tasks.send_due_reminders)

@@ -2,7 +2,8 @@
 
 At booking time (and on a move) the engine enqueues `send_reminder` to run the day before at 18:00, site
 time; the database backend's worker (`cocotte db_worker`) runs it. Deployments without a worker run
-`cocotte send_reminders` from cron instead. Both go through `remind`, which records the sending on the
+`cocotte send_reminders` from cron instead, and the scheduler's sweep (`send_due_reminders`) catches any
+whose task was lost. All go through `remind`, which records the sending on the
 booking (`reminder_sent_at`) before sending: a reminder is never sent twice, whoever sends it first.
 """
 
@@ -88,3 +89,24 @@ def due_tomorrow(now: datetime | None = None):
         tz = zone(booking.resource.site.timezone)
         if local_date(booking.start, tz) == local_date(now, tz) + timedelta(days=1):
             yield booking
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """The scheduler's sweep: send the reminders whose time (the day before, 18:00) has come and that have
+    not gone out — their task was lost, or the booking was made after 18:00 the day before. Returns how many
+    were sent; one failure does not stop the others (it is logged, and the next sweep tries again)."""
+    now = now or timezone.now()
+    candidates = (
+        Booking.objects.live()
+        .filter(reminder_sent_at__isnull=True, start__gt=now, start__lt=now + timedelta(days=2))
+        .select_related("resource__site")
+    )
+    sent = 0
+    for booking in candidates:
+        if reminder_due(booking) > now or booking.created_at > reminder_due(booking):
+            continue  # not yet; or booked after the reminder's time: the confirmation just told them
+        try:
+            sent += remind(booking.pk, expected_start=booking.start)
+        except Exception:
+            logger.exception("Reminder of booking %s failed; the next sweep tries again.", booking.pk)
+    return sent

@@ -43,3 +43,24 @@ def audit(actor, action: str, obj: models.Model, **data) -> AuditEntry:
         object_id=obj.pk,
         data=data,
     )
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic job in one period (`core.scheduler`): the unique pair makes it run once."""
+
+    job = models.CharField(_("tâche"), max_length=100)
+    period_start = models.DateTimeField(_("début de la période"))
+    started_at = models.DateTimeField(_("démarrée le"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finie le"), null=True, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("exécution planifiée")
+        verbose_name_plural = _("exécutions planifiées")
+        ordering = ["-period_start", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period_start"], name="core_scheduled_run_once")
+        ]
+
+    def __str__(self):
+        return f"{self.job} {self.period_start:%Y-%m-%d %H:%M}"
