@@ -1,14 +1,15 @@
 """Availability: what is free and what is taken at a site, for anyone, in a bounded number of queries."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
 from cocotte.bookings import services
 from cocotte.bookings.models import Booking
+from cocotte.spaces.models import Resource
 from tests.helpers import day_ahead, paris
 
-from .conftest import instant
+from .conftest import instant, slot
 
 
 def test_availability_shows_free_and_busy_time_of_each_resource(api, alice, room, desk, book):
@@ -117,3 +118,28 @@ def test_availability_runs_the_same_few_queries_for_2_or_20_resources_and_5_or_2
     large = queries_of_availability(api, user, day, django_assert_max_num_queries)
 
     assert len(large) == len(small), "\n".join(large)
+
+
+def test_the_free_half_days_of_a_desk_at_a_site_with_a_lunch_break_can_each_be_booked(
+    api, alice, bob, make_site, make_resource
+):
+    site = make_site("telecentre", hours=((time(9), time(12)), (time(14), time(18))))
+    desk = make_resource(site, "poste", kind=Resource.Kind.DESK, unit=Resource.Unit.HALF_DAY, max_units=2)
+    day = day_ahead(7)
+
+    body = api.get("/availability", site="telecentre", date=str(day)).json()
+
+    (entry,) = [r for r in body["resources"] if r["resource"] == desk.pk]
+    free = [(instant(s["start"]), instant(s["end"])) for s in entry["free"]]
+    assert free == [(paris(day, 9), paris(day, 12)), (paris(day, 14), paris(day, 18))]
+    refused = api.post("/bookings", slot(desk, paris(day, 9), paris(day, 13)), as_=alice)
+    assert (refused.status_code, refused.json()["code"], refused.json()["field"]) == (
+        422,
+        "not_on_unit",
+        "end",
+    )
+    assert "matinée de 09:00 à 12:00" in refused.json()["detail"]
+    for member, (start, end) in zip((alice, bob), free, strict=True):
+        response = api.post("/bookings", slot(desk, start, end), as_=member)
+        assert response.status_code == 201, response.content
+    assert api.get("/availability", site="telecentre", date=str(day)).json()["resources"][0]["free"] == []

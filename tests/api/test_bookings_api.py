@@ -102,6 +102,24 @@ def test_a_body_that_is_not_json_is_a_400_invalid_json(api, alice):
     assert response.json()["code"] == "invalid_json"
 
 
+@pytest.mark.parametrize("path", ["/bookings", "/bookings/preview"])
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;COUNT=0", "FREQ=DAILY;COUNT=0"])
+def test_a_rule_of_no_occurrence_is_a_422_empty_rrule_and_books_nothing(api, alice, room, path, rule):
+    # Regression: WEEKLY;COUNT=0 with skip_conflicts booked 57 occurrences; DAILY;COUNT=0 was too_many_occurrences.
+    day = day_ahead(7)
+    before = bookings_state()
+
+    response = api.post(
+        path, slot(room, paris(day, 9), paris(day, 10), rrule=rule, skip_conflicts=True), as_=alice
+    )
+
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert (body["code"], body["field"]) == ("empty_rrule", "rrule")
+    assert body["detail"] == "Cette règle ne donne aucune occurrence."
+    assert bookings_state() == before
+
+
 @pytest.fixture
 def third_week_taken_by_bob(bob, room, book):
     day = day_ahead(7)

@@ -108,6 +108,12 @@ def test_cancelling_a_series_keeps_occurrences_past_the_deadline(alice, site, ma
         ("FREQ=WEEKLY;COUNT=1000", "series_too_long"),  # past the two-year window
         ("FREQ=DAILY;COUNT=1000", "too_many_occurrences"),
         ("DTSTART:20200101T000000\nRRULE:FREQ=DAILY;COUNT=2", "invalid_rrule"),
+        ("FREQ=WEEKLY;COUNT=-1", "invalid_rrule"),
+        # Rules that yield no occurrence say so, with their own code (COUNT=0 read as "no count" booked
+        # up to the two-year window; DAILY;COUNT=0 was refused as too many occurrences).
+        ("FREQ=DAILY;COUNT=0", "empty_rrule"),
+        ("FREQ=WEEKLY;COUNT=0", "empty_rrule"),
+        ("FREQ=WEEKLY;UNTIL=20200101", "empty_rrule"),  # ends before the first start
     ],
 )
 def test_bad_rules_are_refused_with_a_clear_code(alice, room, rule, code):
@@ -116,6 +122,30 @@ def test_bad_rules_are_refused_with_a_clear_code(alice, room, rule, code):
         services.book_series(resource=room, member=alice, start=paris(day, 9), end=paris(day, 10), rrule=rule)
     assert caught.value.code == code
     assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;COUNT=0", "FREQ=DAILY;COUNT=0"])
+def test_a_rule_of_no_occurrence_books_nothing_even_when_skipping_conflicts(alice, room, rule):
+    day = day_ahead(3)
+    for call in (
+        lambda: services.book_series(
+            resource=room,
+            member=alice,
+            start=paris(day, 9),
+            end=paris(day, 10),
+            rrule=rule,
+            skip_conflicts=True,
+        ),
+        lambda: services.preview_series(
+            resource=room, member=alice, start=paris(day, 9), end=paris(day, 10), rrule=rule
+        ),
+    ):
+        with pytest.raises(InvalidBooking) as caught:
+            call()
+        assert (caught.value.code, caught.value.field) == ("empty_rrule", "rrule")
+        assert caught.value.message == "Cette règle ne donne aucune occurrence."
+    assert not Booking.objects.exists()
+    assert not BookingSeries.objects.exists()
 
 
 @override_settings(COCOTTE_MAX_SERIES_OCCURRENCES=5)

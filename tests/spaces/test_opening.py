@@ -73,3 +73,48 @@ def test_the_database_refuses_hours_that_close_before_they_open(make_site):
     site = make_site("x", days=())
     with pytest.raises(IntegrityError), transaction.atomic():
         OpeningHours.objects.create(site=site, weekday=0, opens=time(18), closes=time(9))
+
+
+class TestDayPeriods:
+    """The half-days and the whole day that half-day and day bookings follow."""
+
+    MONDAY = date(2027, 1, 11)
+
+    def periods(self, make_site, hours, **fields):
+        site = make_site("periodes", hours=hours, **fields)
+        return OpeningCalendar.for_site(site, self.MONDAY, self.MONDAY).day_periods(self.MONDAY)
+
+    def test_a_lunch_break_separates_the_morning_from_the_afternoon(self, make_site):
+        day = self.MONDAY
+        found = self.periods(make_site, ((time(9), time(12)), (time(14), time(18))))
+        assert (found.morning, found.afternoon, found.day) == (
+            (paris(day, 9), paris(day, 12)),
+            (paris(day, 14), paris(day, 18)),
+            (paris(day, 9), paris(day, 18)),
+        )
+
+    def test_one_opening_is_cut_at_the_half_day_split(self, make_site):
+        day = self.MONDAY
+        found = self.periods(make_site, ((time(8), time(18)),), half_day_split=time(12, 30))
+        assert (found.morning, found.afternoon) == (
+            (paris(day, 8), paris(day, 12, 30)),
+            (paris(day, 12, 30), paris(day, 18)),
+        )
+
+    def test_an_afternoon_only_site_has_no_morning(self, make_site):
+        found = self.periods(make_site, ((time(14), time(18)),))
+        assert found.morning is None
+        assert found.afternoon == found.day == (paris(self.MONDAY, 14), paris(self.MONDAY, 18))
+
+    def test_three_openings_are_grouped_around_the_split(self, make_site):
+        day = self.MONDAY
+        found = self.periods(make_site, ((time(8), time(10)), (time(10, 30), time(12)), (time(14), time(18))))
+        assert (found.morning, found.afternoon) == (
+            (paris(day, 8), paris(day, 12)),
+            (paris(day, 14), paris(day, 18)),
+        )
+
+    def test_a_closed_day_has_none(self, make_site):
+        site = make_site("ferme", days=range(5))
+        saturday = date(2027, 1, 16)
+        assert OpeningCalendar.for_site(site, saturday, saturday).day_periods(saturday) is None

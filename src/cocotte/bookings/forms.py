@@ -4,6 +4,7 @@ from datetime import time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cocotte.core.timeutils import at_local, zone
@@ -117,11 +118,43 @@ class SlotForm(forms.Form):
             self.fields["date"].label = _("Premier jour")
         if resource.unit == Unit.DAY:
             self.fields["part"].choices = [c for c in PARTS if c[0] == "day"]
+        if self.kind == "part":
+            self._show_part_times()
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
         for name in {"start_time", "end_time", "part", "months"} & set(self.fields):
             self.fields[name].required = True
+
+    def _show_part_times(self):
+        """Name each period with its hours on the day asked (the site's own: a lunch break shows)."""
+        value = self.data.get(self.add_prefix("date")) if self.is_bound else self.initial.get("date")
+        try:
+            day = self.fields["date"].to_python(value)
+            if day is None:
+                return
+            in_date_range(day)
+        except forms.ValidationError:
+            return
+        parts = periods.day_parts(self.resource, day)
+        if not parts:
+            return
+        tz = zone(self.resource.site.timezone)
+        self.fields["part"].choices = [
+            (
+                name,
+                _("%(part)s, %(start)s–%(end)s")
+                % {
+                    "part": label,
+                    "start": date_format(parts[name][0].astimezone(tz), "TIME_FORMAT"),
+                    "end": date_format(parts[name][1].astimezone(tz), "TIME_FORMAT"),
+                },
+            )
+            if name in parts
+            else (name, label)
+            for name, label in self.fields["part"].choices
+        ]
+        self.fields["part"].help_text = _("Horaires du %(day)s.") % {"day": date_format(day, "DATE_FORMAT")}
 
     def clean_member_email(self):
         email = (self.cleaned_data.get("member_email") or "").strip()
@@ -145,8 +178,11 @@ class SlotForm(forms.Form):
             data["start"], data["end"] = periods.month_period(self.resource, day, data["months"])
         else:
             parts = periods.day_parts(self.resource, day)
-            if data["part"] not in parts:
+            if not parts:
                 self.add_error("date", _("Le site est fermé ce jour-là."))
+                return data
+            if data["part"] not in parts:
+                self.add_error("part", _("Le site n’ouvre pas sur cette période ce jour-là."))
                 return data
             data["start"], data["end"] = parts[data["part"]]
         if data.get("repeat") and not data.get("count"):
@@ -173,13 +209,26 @@ class SlotForm(forms.Form):
 
         tz = zone(resource.site.timezone)
         local = start.astimezone(tz)
-        initial = {"date": local.date(), "part": "morning" if local.hour < 13 else "afternoon", "months": 1}
+        initial = {"date": local.date(), "months": 1}
+        if resource.unit in (Unit.HALF_DAY, Unit.DAY):
+            initial["part"] = cls._part_of(periods.day_parts(resource, local.date()), start, end)
         step = resource.unit_duration or timedelta(minutes=30)
         end = end or start + step * max(resource.min_units, 1)
         initial.update(start_time=local.time(), end_time=end.astimezone(tz).time())
-        if resource.unit == Unit.DAY:
-            initial["part"] = "day"
         return initial
+
+    @staticmethod
+    def _part_of(parts, start, end) -> str:
+        """The period that is [start, end), or the half-day that `start` falls in (the first one starting
+        after it, if it falls in none); the whole day for a day resource."""
+        for name, period in parts.items():
+            if period == (start, end):
+                return name
+        halves = [(name, p) for name, p in parts.items() if name != "day"]
+        for name, (_start, p_end) in halves:
+            if start < p_end:
+                return name
+        return halves[-1][0] if halves else "day"
 
 
 class RefuseForm(forms.Form):

@@ -67,7 +67,10 @@ def _label(busy: schedule.Busy, viewer, names: dict[int, str]) -> tuple[str, str
     return "busy", _("occupé")
 
 
-def _cell(entry: schedule.Availability, start: datetime, end: datetime, viewer, names) -> Cell:
+def _cell(entry: schedule.Availability, start: datetime, end: datetime, viewer, names, opening) -> Cell:
+    if entry.resource.unit != Resource.Unit.MONTH and not any(s <= start and end <= e for s, e in opening):
+        # Closed time, such as a lunch break, even inside a free day or a day booking that spans it.
+        return Cell(start, end, "closed", _("fermé"))
     for slot in entry.free:
         if slot.start <= start and end <= slot.end:
             return Cell(start, end, "free", places_left=slot.places_left)
@@ -97,6 +100,7 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
     if week:
         columns = [day_bounds(d, tz) for d in days(day, day + timedelta(days=7))]
     else:
+        opening = calendar.day_intervals(day)
         span = calendar.day_span(day) or (at_local(day, time(8), tz), at_local(day, time(18), tz))
         columns, cursor = [], span[0]
         while cursor < span[1]:
@@ -116,6 +120,6 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
                 label = _("libre") if free_here else (_("fermé") if state == "closed" else _("complet"))
                 row.cells.append(Cell(col_start, col_end, state, label))
             else:
-                row.cells.append(_cell(entry, col_start, col_end, viewer, names))
+                row.cells.append(_cell(entry, col_start, col_end, viewer, names, opening))
         rows.append(row)
     return Grid(site=site, start=start, end=end, columns=columns, rows=rows, week=week)

@@ -1,4 +1,5 @@
-"""The periods a person picks in a form, turned into [start, end) the engine understands."""
+"""Periods: what a half-day or day resource is booked for on a day, and what a person picks in a form,
+turned into [start, end) the engine understands. Reads the site's calendar; no query of its own."""
 
 from datetime import date, datetime, time
 
@@ -9,20 +10,48 @@ from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
 Unit = Resource.Unit
+Period = tuple[datetime, datetime]
 
 
-def day_parts(resource: Resource, day: date) -> dict[str, tuple[datetime, datetime]]:
-    """For half-day and day units: the morning, the afternoon and the whole day of the site's hours."""
-    calendar = OpeningCalendar.for_site(resource.site, day, day)
-    span = calendar.day_span(day)
-    if span is None:
+def unit_periods(resource: Resource, calendar: OpeningCalendar, day: date) -> dict[str, Period]:
+    """What a half-day or day resource can be booked for on a day, by name: "morning" and "afternoon" (the
+    half-days the site has that day) and "day" for a half-day resource; "day" alone for a day resource.
+
+    From the site's opening (`OpeningCalendar.day_periods`): the rules accept exactly these periods, and the
+    forms, the grid and availability offer them. {} when the site is closed that day.
+    """
+    found = calendar.day_periods(day)
+    if found is None:
         return {}
-    parts = {"day": span}
-    if resource.unit == Unit.HALF_DAY:
-        split = at_local(day, resource.site.half_day_split, calendar.tz)
-        if span[0] < split < span[1]:
-            parts = {"morning": (span[0], split), "afternoon": (split, span[1]), "day": span}
+    if resource.unit != Unit.HALF_DAY:
+        return {"day": found.day}
+    parts = {
+        name: period
+        for name, period in (("morning", found.morning), ("afternoon", found.afternoon))
+        if period
+    }
+    parts["day"] = found.day
     return parts
+
+
+def unit_count(parts: dict[str, Period], period: Period) -> int | None:
+    """How many units `period` is among a day's `unit_periods` (a day of two half-days is two), or None."""
+    halves = [p for name, p in parts.items() if name != "day"]
+    if period in halves:
+        return 1
+    if period == parts.get("day"):
+        return max(len(halves), 1)
+    return None
+
+
+def smallest_periods(parts: dict[str, Period]) -> list[Period]:
+    """The day's periods of one unit each, in order: the half-days, or the day for a day resource."""
+    return [p for name, p in parts.items() if name != "day"] or list(parts.values())
+
+
+def day_parts(resource: Resource, day: date) -> dict[str, Period]:
+    """The periods a person may pick in the form for that day (see `unit_periods`)."""
+    return unit_periods(resource, OpeningCalendar.for_site(resource.site, day, day), day)
 
 
 def month_period(resource: Resource, first_day: date, months: int) -> tuple[datetime, datetime]:

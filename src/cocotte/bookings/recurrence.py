@@ -92,8 +92,13 @@ def expand_rrule(resource: Resource, start: datetime, end: datetime, rule: str) 
             code="series_too_long",
             field="rrule",
         )
+    empty = InvalidBooking(_("Cette règle ne donne aucune occurrence."), code="empty_rrule", field="rrule")
     limit = settings.COCOTTE_MAX_SERIES_OCCURRENCES
     count = parsed._count
+    if count is not None and count < 0:
+        raise invalid
+    if count == 0:  # asks for nothing; read as "no count" (0 is falsy), it booked up to the window's end
+        raise empty
     try:
         bounded = parsed.replace(count=None, until=until or window_end)
         starts = list(islice(iter(bounded), min(count or limit + 1, limit + 1)))
@@ -111,10 +116,8 @@ def expand_rrule(resource: Resource, start: datetime, end: datetime, rule: str) 
             code="series_too_long",
             field="rrule",
         )
-    if not starts:
-        raise InvalidBooking(
-            _("Cette règle ne donne aucune occurrence."), code="invalid_rrule", field="rrule"
-        )
+    if not starts:  # an UNTIL before the first start, a BYMONTHDAY the window never reaches
+        raise empty
     occurrences = []
     for occurrence in starts:
         naive = occurrence.replace(tzinfo=None)

@@ -13,6 +13,7 @@ from cocotte.core.timeutils import at_local, is_aware, local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
+from . import periods
 from .errors import Forbidden, InvalidBooking
 from .models import Booking
 
@@ -76,34 +77,53 @@ def _units(resource: Resource, start: datetime, end: datetime, calendar: Opening
             return resource.max_units + 1  # too long: said by the caller with the limit
         raise InvalidBooking(not_on_unit, code="not_on_unit", field="end")
 
-    _check_open(resource, start, end, calendar)
-    unit_length = resource.unit_duration
-    if unit_length is not None:
-        step = int(unit_length.total_seconds() // 60)
-        for value, name in ((local_start, "start"), (local_end, "end")):
-            if value.second or value.microsecond or (value.hour * 60 + value.minute) % step:
-                raise InvalidBooking(not_on_unit, code="not_on_unit", field=name)
-        return int((end - start) / unit_length)
-
-    # Half-days and days follow the site's hours of that day.
-    day = local_start.date()
-    span = calendar.day_span(day)
-    if span is None or local_end.date() not in (day, day + timedelta(1)):
-        raise InvalidBooking(not_on_unit, code="not_on_unit")
-    opens, closes = span
-    boundaries = [opens, closes]
-    if resource.unit == Unit.HALF_DAY:
-        split = at_local(day, calendar.site.half_day_split, tz)
-        if opens < split < closes:
-            boundaries.insert(1, split)
-    if start not in boundaries:
-        raise InvalidBooking(not_on_unit, code="not_on_unit", field="start")
-    if end not in boundaries:
-        raise InvalidBooking(not_on_unit, code="not_on_unit", field="end")
-    return boundaries.index(end) - boundaries.index(start)
+    _check_not_closed(start, end, calendar)
+    if resource.unit_duration is None:  # half-days and days: the periods of the site's opening that day
+        return _period_units(resource, start, end, calendar)
+    _check_open(start, end, calendar)
+    step = int(resource.unit_duration.total_seconds() // 60)
+    for value, name in ((local_start, "start"), (local_end, "end")):
+        if value.second or value.microsecond or (value.hour * 60 + value.minute) % step:
+            raise InvalidBooking(not_on_unit, code="not_on_unit", field=name)
+    return int((end - start) / resource.unit_duration)
 
 
-def _check_open(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> None:
+def _period_units(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> int:
+    """Half-days and days: [start, end) must be one of the day's periods (`periods.unit_periods`). A day
+    booking spans the lunch break: closed time inside it, not a reason to refuse."""
+    tz = calendar.tz
+    day = local_date(start, tz)
+    parts = periods.unit_periods(resource, calendar, day)
+    if not parts:
+        raise _outside_opening_hours()
+    units = periods.unit_count(parts, (start, end))
+    if units is not None:
+        return units
+    labels = {"morning": _("matinée"), "afternoon": _("après-midi"), "day": _("journée")}
+    offered = ", ".join(
+        _("%(part)s de %(start)s à %(end)s")
+        % {"part": labels[name], "start": _clock(s, tz), "end": _clock(e, tz)}
+        for name, (s, e) in parts.items()
+    )
+    message = _("Cette ressource se réserve par %(unit)s ; ce jour-là, le site propose : %(periods)s.") % {
+        "unit": resource.get_unit_display(),
+        "periods": offered,
+    }
+    on_a_start = any(start == s for s, _e in parts.values())
+    raise InvalidBooking(message, code="not_on_unit", field="end" if on_a_start else "start")
+
+
+def _clock(value: datetime, tz) -> str:
+    return date_format(value.astimezone(tz), "TIME_FORMAT")
+
+
+def _outside_opening_hours() -> InvalidBooking:
+    return InvalidBooking(
+        _("Le créneau sort des horaires d’ouverture du site."), code="outside_opening_hours", field="start"
+    )
+
+
+def _check_not_closed(start: datetime, end: datetime, calendar: OpeningCalendar) -> None:
     tz = calendar.tz
     first, last = local_date(start, tz), local_date(end - timedelta(microseconds=1), tz)
     day = first
@@ -115,17 +135,19 @@ def _check_open(resource: Resource, start: datetime, end: datetime, calendar: Op
                 field="start",
             )
         day += timedelta(1)
+
+
+def _check_open(start: datetime, end: datetime, calendar: OpeningCalendar) -> None:
+    """[start, end) lies within one opening interval: hours and half-hours never span a break."""
+    tz = calendar.tz
+    first, last = local_date(start, tz), local_date(end - timedelta(microseconds=1), tz)
     # Opening intervals of the days around, merged, so that a site open through midnight works too.
     open_time = intervals.merge(calendar.intervals(first - timedelta(1), last))
     if not any(s <= start and end <= e for s, e in open_time):
-        raise InvalidBooking(
-            _("Le créneau sort des horaires d’ouverture du site."),
-            code="outside_opening_hours",
-            field="start",
-        )
+        raise _outside_opening_hours()
 
 
-def _earliest_start(resource: Resource, now: datetime, tz) -> datetime:
+def earliest_start(resource: Resource, now: datetime, tz) -> datetime:
     """The earliest start a booking made now may have: the unit in progress may still be booked."""
     local_now = now.astimezone(tz)
     if resource.unit_duration is not None:
@@ -155,7 +177,7 @@ def check_rules(
         )
     now = now or timezone.now()
     tz = zone(resource.site.timezone)
-    if end <= now or start < _earliest_start(resource, now, tz):
+    if end <= now or start < earliest_start(resource, now, tz):
         raise InvalidBooking(_("Ce créneau est passé."), code="in_past", field="start")
     if not acts_as_staff(by, resource.site_id):
         last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)

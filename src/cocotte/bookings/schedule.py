@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cocotte.core import intervals
-from cocotte.core.timeutils import at_local, local_date, zone
+from cocotte.core.timeutils import at_local, days, local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
 
+from . import periods, rules
 from .errors import BookingError, Conflict, InvalidBooking
 from .models import Block, Booking
 from .rules import local_label, require_aware
@@ -92,7 +93,10 @@ def availability(
 
     `resources` should come with `site__opening_hours` and `site__closures` prefetched (two more queries in
     all, whatever the number of resources and days). Free time is what can still be booked: open, not
-    taken, not past.
+    taken, not past. Half-day and day resources are booked by whole periods, so their free time is made of
+    the day's periods (`periods.unit_periods`) that lie within [start, end) and that a booking made now
+    could take, each whole (the morning under way is still bookable, so shown from its start), free ones
+    that touch merged; on a pooled space a period is full when all its places are taken at some instant.
     """
     require_aware(start, "start")
     require_aware(end, "end")
@@ -111,6 +115,17 @@ def availability(
                 site, local_date(start, tz) - timedelta(1), local_date(end, tz)
             )
         calendar = calendars[site.pk]
+        horizon = at_local(
+            now.astimezone(tz).date() + timedelta(days=resource.max_advance_days + 1), time(0), tz
+        )
+        items = busy.get(resource.pk, [])
+        blocked = [(b.start, b.end) for b in items if b.kind == "block"]
+        booked = [(b.start, b.end) for b in items if b.kind == "booking"]
+        entry = Availability(resource=resource, busy=items)
+        if resource.unit in (Unit.HALF_DAY, Unit.DAY):
+            _free_periods(entry, calendar, start, end, now, horizon, blocked, booked)
+            result.append(entry)
+            continue
         if resource.unit == Unit.MONTH:
             open_time = [(start, end)]  # an office is its tenant's day and night
         else:
@@ -121,14 +136,7 @@ def availability(
                 start,
                 end,
             )
-        horizon = at_local(
-            now.astimezone(tz).date() + timedelta(days=resource.max_advance_days + 1), time(0), tz
-        )
         open_time = intervals.clip(open_time, max(start, now), min(end, horizon)) if horizon > now else []
-        items = busy.get(resource.pk, [])
-        blocked = [(b.start, b.end) for b in items if b.kind == "block"]
-        booked = [(b.start, b.end) for b in items if b.kind == "booking"]
-        entry = Availability(resource=resource, busy=items)
         if resource.is_pooled:
             free_time = intervals.subtract(open_time, blocked)
             taken = intervals.occupancy(booked)
@@ -139,19 +147,41 @@ def availability(
                 cuts = sorted({s, e, *(t for seg in taken for t in seg[:2] if s < t < e)})
                 for a, b in pairwise(cuts):
                     used = next((c for ts, te, c in taken if ts <= a and b <= te), 0)
-                    slot = Slot(a, b, resource.capacity - used)
-                    if (
-                        entry.free
-                        and entry.free[-1].end == a
-                        and entry.free[-1].places_left == slot.places_left
-                    ):
-                        entry.free[-1].end = b
-                    else:
-                        entry.free.append(slot)
+                    _append_merged(entry.free, Slot(a, b, resource.capacity - used))
         else:
             entry.free = [Slot(s, e) for s, e in intervals.subtract(open_time, blocked + booked)]
         result.append(entry)
     return result
+
+
+def _free_periods(entry: Availability, calendar, start, end, now, horizon, blocked, booked) -> None:
+    """Half-day and day resources: the free periods of one unit each, as the rules would accept them now.
+
+    A period counts if it lies within [start, end), has not ended, starts no earlier than a booking made
+    now may (`rules.earliest_start`: the period under way may still be booked) and before the horizon; it
+    is free when no block touches it and a place is left at every instant of it (`find_conflict`'s test).
+    """
+    resource, tz = entry.resource, calendar.tz
+    earliest = max(rules.earliest_start(resource, now, tz), start)
+    for day in days(local_date(start, tz), local_date(end, tz) + timedelta(1)):
+        for p_start, p_end in periods.smallest_periods(periods.unit_periods(resource, calendar, day)):
+            if p_start < earliest or p_end > end or p_end <= now or p_start >= horizon:
+                continue
+            if any(s < p_end and p_start < e for s, e in blocked):
+                continue
+            left = resource.capacity - intervals.max_overlap(intervals.clip(booked, p_start, p_end))
+            if left > 0:
+                _append_merged(entry.free, Slot(p_start, p_end, left))
+            elif resource.is_pooled:
+                _append_merged(entry.full, Slot(p_start, p_end, 0))
+
+
+def _append_merged(slots: list[Slot], slot: Slot) -> None:
+    """Add a slot, extending the last one instead when they touch and leave as many places."""
+    if slots and slots[-1].end == slot.start and slots[-1].places_left == slot.places_left:
+        slots[-1].end = slot.end
+    else:
+        slots.append(slot)
 
 
 def find_conflict(

@@ -25,6 +25,19 @@ def public_holiday(site: Site, day: date) -> str | None:
     return _public_holidays(site.holiday_subdivision, day.year).get(day)
 
 
+@dataclass(frozen=True)
+class DayPeriods:
+    """The periods of one open day that half-day and day bookings follow (aware UTC bounds).
+
+    `morning` and `afternoon` are the half-days (either may be missing: a site open only in the afternoon);
+    `day` runs from the first opening to the last closing, a lunch break inside it being closed time.
+    """
+
+    morning: tuple[datetime, datetime] | None
+    afternoon: tuple[datetime, datetime] | None
+    day: tuple[datetime, datetime]
+
+
 @dataclass
 class OpeningCalendar:
     """A site's opening over a range of dates, loaded once (two queries, none if prefetched)."""
@@ -73,6 +86,28 @@ class OpeningCalendar:
         if not intervals:
             return None
         return intervals[0][0], intervals[-1][1]
+
+    def day_periods(self, day: date) -> DayPeriods | None:
+        """The day's half-days and whole day, if open: the one place that says what they are.
+
+        With a break (two opening intervals), the morning is the opening before it and the afternoon the one
+        after. Otherwise the opening is cut at the site's `half_day_split`: one interval is split there; with
+        more than two, each half runs from its first opening to its last closing around the split.
+        """
+        intervals = self.day_intervals(day)
+        if not intervals:
+            return None
+        whole = (intervals[0][0], intervals[-1][1])
+        if len(intervals) == 2:
+            return DayPeriods(morning=intervals[0], afternoon=intervals[1], day=whole)
+        split = at_local(day, self.site.half_day_split, self.tz)
+        before = [(s, min(e, split)) for s, e in intervals if s < split]
+        after = [(max(s, split), e) for s, e in intervals if e > split]
+        return DayPeriods(
+            morning=(before[0][0], before[-1][1]) if before else None,
+            afternoon=(after[0][0], after[-1][1]) if after else None,
+            day=whole,
+        )
 
     def intervals(self, first_day: date, last_day: date) -> list[tuple[datetime, datetime]]:
         result = []
