@@ -250,3 +250,22 @@ def test_staff_booking_on_an_approved_resource_tells_nobody_else(approval_room, 
     with committed():
         services.book(resource=approval_room, member=sophie, start=paris(day, 9), end=paris(day, 10))
     assert [m.to for m in mail.outbox] == [[sophie.email]]  # her own confirmation
+
+
+def test_plugged_rules_speak_before_anything_is_booked_too(room, alice, plug):
+    """The choose step and a series' preview say what the rule would refuse, occurrence by occurrence."""
+    day = day_ahead()
+
+    def no_fridays(proposal):
+        if proposal.start.weekday() == 4:
+            raise InvalidBooking("Pas le vendredi.", code="no_fridays")
+
+    plug("rule", "test.no_fridays", no_fridays)
+    friday = day + timedelta(days=(4 - day.weekday()) % 7)
+    with pytest.raises(InvalidBooking):
+        services.check_booking(resource=room, member=alice, start=paris(friday, 9), end=paris(friday, 10))
+    occurrences = services.preview_series(
+        resource=room, member=alice, start=paris(friday, 9), end=paris(friday, 10), rrule="FREQ=DAILY;COUNT=3"
+    )
+    assert [o.problem.code if o.problem else None for o in occurrences] == ["no_fridays", None, None]
+    assert not Booking.objects.exists()

@@ -224,6 +224,16 @@ def _system_note(by) -> dict:
     return {"system": True, "reason": by.reason} if isinstance(by, System) else {}
 
 
+def check_booking(*, resource: Resource, member, start: datetime, end: datetime, by=None) -> None:
+    """Refuse now what `book` would refuse (rules, plugged rules, conflicts), writing nothing: for the step
+    where a person chooses before confirming. Not a promise: the slot may be taken before they confirm."""
+    by = by or member
+    check_may_book_for(by, member, resource)
+    check_rules(resource, start, end, by=by)
+    hooks.run_rules(hooks.Proposal("book", resource, member, by, start, end))
+    _raise_if_conflict(resource, start, end)
+
+
 def book(*, resource: Resource, member, start: datetime, end: datetime, by=None, note: str = "") -> Booking:
     """Book [start, end) of a resource for a member. Pending if the resource needs approval."""
     [booking] = book_many([(resource, start, end)], member=member, by=by, note=note)
@@ -301,8 +311,9 @@ def _place_and_insert(bookings: list[Booking]) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by) -> list[Occurrence]:
-    """Mark each occurrence with what stops it (rules, calendar, existing bookings, earlier occurrences)."""
+def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by, member) -> list[Occurrence]:
+    """Mark each occurrence with what stops it (rules, plugged rules, calendar, existing bookings, earlier
+    occurrences)."""
     tz = zone(resource.site.timezone)
     first, last = occurrences[0].start, max(o.end for o in occurrences)
     calendar = OpeningCalendar.for_site(
@@ -314,7 +325,8 @@ def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by) -> li
         occurrence.problem = None
         try:
             check_rules(resource, occurrence.start, occurrence.end, by=by, calendar=calendar)
-        except InvalidBooking as error:
+            hooks.run_rules(hooks.Proposal("book", resource, member, by, occurrence.start, occurrence.end))
+        except BookingError as error:
             occurrence.problem = error
             continue
         occurrence.problem = find_conflict(resource, occurrence.start, occurrence.end, busy + accepted)
@@ -327,7 +339,7 @@ def preview_series(*, resource, member, start, end, rrule: str, by=None) -> list
     """Each occurrence of the series with its conflict, if any, before anything is booked."""
     by = by or member
     check_may_book_for(by, member, resource)
-    return _plan_series(resource, expand_rrule(resource, start, end, rrule), by=by)
+    return _plan_series(resource, expand_rrule(resource, start, end, rrule), by=by, member=member)
 
 
 @dataclass
@@ -353,13 +365,7 @@ def book_series(
     check_may_book_for(by, member, resource)
     occurrences = expand_rrule(resource, start, end, rrule)
     with resource_write_lock(resource) as row:
-        _plan_series(row, occurrences, by=by)  # under the lock: what was free may be taken now
-        for occurrence in occurrences:
-            if occurrence.is_free:
-                try:
-                    hooks.run_rules(hooks.Proposal("book", row, member, by, occurrence.start, occurrence.end))
-                except BookingError as error:
-                    occurrence.problem = error
+        _plan_series(row, occurrences, by=by, member=member)  # under the lock: what was free may be taken now
         refused = [o for o in occurrences if not o.is_free]
         free = [o for o in occurrences if o.is_free]
         if refused and (not skip_conflicts or not free):

@@ -20,7 +20,7 @@ from cocotte.core.timeutils import zone
 from cocotte.spaces.models import Resource, Site
 
 from . import grid as booking_grid
-from . import recurrence, rules, schedule, services
+from . import recurrence, rules, services
 from .errors import BookingError, NotFound
 from .forms import GridFilterForm, SlotForm
 from .models import Booking
@@ -151,10 +151,9 @@ def _check(request, resource, member, data) -> list[recurrence.Occurrence]:
             rrule=data["rrule"],
             by=request.user,
         )
-    rules.check_rules(resource, data["start"], data["end"], by=request.user)
-    busy = schedule.busy_periods([resource.pk], data["start"], data["end"])[resource.pk]
-    if problem := schedule.find_conflict(resource, data["start"], data["end"], busy):
-        raise problem
+    services.check_booking(
+        resource=resource, member=member, start=data["start"], end=data["end"], by=request.user
+    )
     return [recurrence.Occurrence(data["start"], data["end"])]
 
 
