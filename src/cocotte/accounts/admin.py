@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Organisation, Profile, User
+from .models import ApiToken, Organisation, Profile, Role, User
 
 
 class ProfileInline(admin.StackedInline):
@@ -11,13 +11,23 @@ class ProfileInline(admin.StackedInline):
     autocomplete_fields = ["organisation"]
 
 
+class RoleInline(admin.TabularInline):
+    """The person's roles; a site's role takes « spaces » and the site's id (or use the site's page)."""
+
+    model = Role
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "scope_app_label", "scope_id", "granted_by", "granted_at"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "profile__status", "staffed_sites"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "profile__status", "roles__role"]
     search_fields = ["email", "first_name", "last_name", "profile__organisation__name", "profile__commune"]
-    inlines = [ProfileInline]
+    inlines = [ProfileInline, RoleInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Identité"), {"fields": ("first_name", "last_name")}),
@@ -25,6 +35,17 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Role:
+            for role in formset.save(commit=False):
+                if role.pk is None:
+                    role.granted_by = request.user
+                role.save()
+            for role in formset.deleted_objects:
+                role.delete()
+            return
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(Organisation)

@@ -6,3 +6,11 @@ class SpacesConfig(AppConfig):
     name = "cocotte.spaces"
     label = "spaces"
     verbose_name = _("Lieux")
+
+    def ready(self):
+        from cocotte.accounts import permissions
+
+        from .models import Site
+
+        # A site's team holds its roles over ("spaces", site id): the sites are the scopes this app names.
+        permissions.register_scope(permissions.SITE_SCOPE, lambda: Site.objects.all())

@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from cocotte.accounts.models import Organisation, Profile
+from cocotte.accounts import permissions
+from cocotte.accounts.models import Organisation, Profile, Role
 from cocotte.bookings import emails, services
 from cocotte.bookings.errors import BookingError
 from cocotte.bookings.models import Booking
@@ -249,7 +250,7 @@ class Command(BaseCommand):
             if role.startswith("staff:"):
                 for site in sites:
                     if role == "staff:all" or role == f"staff:{site.slug}":
-                        site.staff.add(user)
+                        permissions.grant_role(user, Role.Name.SITE_STAFF, site)
             people[email] = user
         return people
 
