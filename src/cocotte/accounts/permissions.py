@@ -119,14 +119,13 @@ def is_any_site_staff(user) -> bool:
 
 
 def can_manage_booking(user, booking) -> bool:
-    """May change (move, cancel) this booking or series: its member, whoever booked it, the site's staff."""
+    """May see and change (move, cancel) this booking or series: its member and the site's current staff.
+
+    Who booked it gives no right of its own: staff who booked for a member lose it when they leave the team.
+    """
     if not is_member(user):
         return False
-    return (
-        booking.member_id == user.pk
-        or booking.booked_by_id == user.pk
-        or is_site_staff(user, booking.resource.site_id)
-    )
+    return booking.member_id == user.pk or is_site_staff(user, booking.resource.site_id)
 
 
 def can_see_who_booked(user, site_id: int) -> bool:
