@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from cocotte.core.admin import ReadOnlyAdmin
 from cocotte.spaces.admin import ResourceAdmin
 from cocotte.spaces.models import Resource
 
@@ -37,17 +38,6 @@ admin.site.unregister(Resource)
 @admin.register(Resource)
 class ResourceWithBookingsAdmin(ResourceAdmin):
     form = ResourceForm
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Booking)
