@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cocotte.accounts import permissions
 from cocotte.accounts.models import ApiToken, Role, User
+from cocotte.core.models import AuditEntry
 from cocotte.spaces.models import Site
 
 pytestmark = pytest.mark.django_db
@@ -145,12 +146,64 @@ def test_the_site_admin_page_gives_and_takes_back_the_staff_role(client, root, s
     assert list(site.team()) == [alice]
     assert Role.objects.get(user=alice).granted_by == root
     assert not permissions.is_site_staff(fresh(sophie), site.pk)
+    trail = AuditEntry.objects.filter(actor=root).order_by("pk")
+    assert [(e.action, e.object_id, e.data["scope"]) for e in trail] == [
+        ("role.revoked", sophie.pk, ["spaces", site.pk]),
+        ("role.granted", alice.pk, ["spaces", site.pk]),
+    ]
 
 
-def test_the_user_admin_page_shows_and_edits_roles(client, root, sophie):
+def user_form_data(page, **changes):
+    """What the admin's user page would post back, unchanged but for `changes`."""
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: v for k, v in data.items() if k not in ("password", "last_login", "date_joined")}
+    data.update(last_login_0="", last_login_1="", date_joined_0="2026-01-01", date_joined_1="10:00:00")
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+        for inline in formset.formset.forms:
+            data.update({inline.add_prefix(k): v for k, v in inline.initial.items() if v is not None})
+            if inline.instance.pk:
+                data[inline.add_prefix("id")] = inline.instance.pk
+                data[inline.add_prefix(formset.formset.fk.name)] = inline.instance.user_id
+    data.update(changes)
+    return data
+
+
+def test_the_user_admin_page_grants_and_revokes_roles(client, root, sophie, site, other_site):
     client.force_login(root)
-    assert client.get(f"/admin/accounts/user/{sophie.pk}/change/").status_code == 200
+    url = f"/admin/accounts/user/{sophie.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
     assert client.get("/admin/accounts/user/?roles__role=site_staff").status_code == 200
+    data = user_form_data(
+        page,
+        **{
+            "roles-TOTAL_FORMS": 2,
+            "roles-1-role": Role.Name.PROJECT_OFFICER,
+            "roles-1-scope_app_label": "spaces",
+            "roles-1-scope_id": other_site.pk,
+            "roles-0-DELETE": "on",
+        },
+    )
+    answer = client.post(url, data)
+    assert answer.status_code == 302, [f.errors for f in answer.context["inline_admin_formsets"][1].formset]
+    assert set(Role.objects.filter(user=sophie).values_list("role", "scope_id", "granted_by")) == {
+        (Role.Name.PROJECT_OFFICER, other_site.pk, root.pk)
+    }
+    actions = set(AuditEntry.objects.filter(actor=root, object_id=sophie.pk).values_list("action", flat=True))
+    assert actions == {"role.granted", "role.revoked"}
+
+
+def test_the_user_admin_page_refuses_a_site_role_without_its_site(client, root, alice):
+    client.force_login(root)
+    url = f"/admin/accounts/user/{alice.pk}/change/"
+    data = user_form_data(client.get(url), **{"roles-TOTAL_FORMS": 1, "roles-0-role": STAFF})
+    answer = client.post(url, data)
+    assert answer.status_code == 200
+    assert "Ce rôle se donne pour un site" in answer.content.decode()
+    assert not Role.objects.filter(user=alice).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from cocotte.core.models import audit
+
 from .models import ApiToken, Organisation, Profile, Role, User
 
 
@@ -37,12 +39,23 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is Role:
+        if formset.model is Role:  # who granted a role, and the audit trail, as permissions.grant_role does
             for role in formset.save(commit=False):
-                if role.pk is None:
+                created = role.pk is None
+                if created:
                     role.granted_by = request.user
                 role.save()
+                scope = [role.scope_app_label, role.scope_id]
+                audit(
+                    request.user,
+                    "role.granted" if created else "role.changed",
+                    role.user,
+                    role=role.role,
+                    scope=scope,
+                )
             for role in formset.deleted_objects:
+                scope = [role.scope_app_label, role.scope_id]
+                audit(request.user, "role.revoked", role.user, role=role.role, scope=scope)
                 role.delete()
             return
         super().save_formset(request, form, formset, change)

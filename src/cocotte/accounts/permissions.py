@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 
 from django.db import models
 
+from cocotte.core.models import audit
+
 from .models import Role
 
 SITE_SCOPE = "spaces"  # the app whose objects scope a site's roles; spaces registers its sites below
@@ -77,21 +79,25 @@ def scope_ids(user, roles: Iterable[str], app_label: str) -> frozenset[int]:
 
 
 def grant_role(user, role: str, scope=None, *, by=None) -> Role:
-    """Give `user` the role (idempotent); `by` is recorded as who granted it."""
+    """Give `user` the role (idempotent); `by` is recorded as who granted it, and in the audit trail."""
     app_label, scope_id = scope_of(scope) if scope is not None else ("", None)
-    granted, _created = Role.objects.get_or_create(
+    granted, created = Role.objects.get_or_create(
         user=user, role=role, scope_app_label=app_label, scope_id=scope_id, defaults={"granted_by": by}
     )
+    if created and by is not None:
+        audit(by, "role.granted", user, role=role, scope=[app_label, scope_id])
     _forget(user)
     return granted
 
 
-def revoke_role(user, role: str, scope=None) -> bool:
-    """Take the role back; whether the user held it."""
+def revoke_role(user, role: str, scope=None, *, by=None) -> bool:
+    """Take the role back; whether the user held it. `by` is recorded in the audit trail."""
     app_label, scope_id = scope_of(scope) if scope is not None else ("", None)
     deleted, _ = Role.objects.filter(
         user=user, role=role, scope_app_label=app_label, scope_id=scope_id
     ).delete()
+    if deleted and by is not None:
+        audit(by, "role.revoked", user, role=role, scope=[app_label, scope_id])
     _forget(user)
     return bool(deleted)
 

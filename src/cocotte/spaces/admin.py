@@ -55,13 +55,17 @@ class SiteForm(forms.ModelForm):
         """Grant the role to those added, revoke it from those removed (after the site is saved)."""
         site = self.instance
         wanted = {user.pk: user for user in self.cleaned_data["team"]}
-        held = Role.objects.filter(
-            role=Role.Name.SITE_STAFF, scope_app_label=permissions.SITE_SCOPE, scope_id=site.pk
-        )
-        held.exclude(user_id__in=wanted).delete()
-        already = set(held.values_list("user_id", flat=True))
+        held = {
+            role.user_id: role.user
+            for role in Role.objects.filter(
+                role=Role.Name.SITE_STAFF, scope_app_label=permissions.SITE_SCOPE, scope_id=site.pk
+            ).select_related("user")
+        }
+        for pk, user in held.items():
+            if pk not in wanted:
+                permissions.revoke_role(user, Role.Name.SITE_STAFF, site, by=by)
         for pk, user in wanted.items():
-            if pk not in already:
+            if pk not in held:
                 permissions.grant_role(user, Role.Name.SITE_STAFF, site, by=by)
 
 
