@@ -39,11 +39,15 @@ def menu(html: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("who", list(MENUS))
-def test_each_persona_sees_its_menu(client, request, who, site):
+def test_each_persona_sees_its_menu_on_every_kind_of_page(client, request, who, site):
     if who:
         client.force_login(request.getfixturevalue(who))
-    html = client.get(reverse("home")).content.decode()
-    assert menu(html) == [(label, reverse(name)) for label, name in MENUS[who]]
+    pages = [reverse("home"), reverse("bookings:grid", args=[site.slug]), reverse("terms")]
+    if who in ("sophie", "root"):
+        pages.append(reverse("planner:site", args=[site.slug]))  # a page with its own « navigation »
+    expected = [(label, reverse(name)) for label, name in MENUS[who]]
+    for url in pages:
+        assert menu(client.get(url).content.decode()) == expected, url
 
 
 def test_logging_out_is_a_post_form_with_its_token(client, alice, site):

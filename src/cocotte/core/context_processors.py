@@ -10,7 +10,7 @@ def platform(request):
     The menu is computed once per page, only if the page shows it (its predicates may read the user's roles).
     """
     return {
-        "navigation": SimpleLazyObject(lambda: navigation.items_for(getattr(request, "user", None))),
+        "main_menu": SimpleLazyObject(lambda: navigation.items_for(getattr(request, "user", None))),
         "operator_name": settings.COCOTTE_OPERATOR_NAME,
         "dpo_contact": settings.COCOTTE_DPO_CONTACT,
         "terms_version": settings.COCOTTE_TERMS_VERSION,
