@@ -196,13 +196,21 @@ def test_the_user_admin_page_grants_and_revokes_roles(client, root, sophie, site
     assert actions == {"role.granted", "role.revoked"}
 
 
-def test_the_user_admin_page_refuses_a_site_role_without_its_site(client, root, alice):
+@pytest.mark.parametrize(
+    ("scope", "error"),
+    [
+        ({}, "Ce rôle se donne pour un site"),
+        ({"scope_app_label": "spaces", "scope_id": 999999}, "Aucun objet de cette application"),
+        ({"scope_app_label": "nowhere", "scope_id": 1}, "Aucune application ne donne de portée"),
+    ],
+)
+def test_the_user_admin_page_refuses_a_site_role_without_a_real_site(client, root, alice, scope, error):
     client.force_login(root)
     url = f"/admin/accounts/user/{alice.pk}/change/"
-    data = user_form_data(client.get(url), **{"roles-TOTAL_FORMS": 1, "roles-0-role": STAFF})
-    answer = client.post(url, data)
+    fields = {"roles-TOTAL_FORMS": 1, "roles-0-role": STAFF, **{f"roles-0-{k}": v for k, v in scope.items()}}
+    answer = client.post(url, user_form_data(client.get(url), **fields))
     assert answer.status_code == 200
-    assert "Ce rôle se donne pour un site" in answer.content.decode()
+    assert error in answer.content.decode()
     assert not Role.objects.filter(user=alice).exists()
 
 

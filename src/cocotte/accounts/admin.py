@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from cocotte.core.models import audit
 
+from . import permissions
 from .models import ApiToken, Organisation, Profile, Role, User
 
 
@@ -13,10 +15,27 @@ class ProfileInline(admin.StackedInline):
     autocomplete_fields = ["organisation"]
 
 
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Role
+        fields = ["role", "scope_app_label", "scope_id"]
+
+    def clean(self):
+        cleaned = super().clean()
+        app_label, scope_id = cleaned.get("scope_app_label"), cleaned.get("scope_id")
+        if app_label and scope_id is not None:
+            if app_label not in permissions.scope_apps():
+                self.add_error("scope_app_label", _("Aucune application ne donne de portée sous ce nom."))
+            elif not permissions.scope_objects(app_label, [scope_id]).exists():
+                self.add_error("scope_id", _("Aucun objet de cette application ne porte cet identifiant."))
+        return cleaned
+
+
 class RoleInline(admin.TabularInline):
     """The person's roles; a site's role takes « spaces » and the site's id (or use the site's page)."""
 
     model = Role
+    form = RoleForm
     fk_name = "user"
     extra = 0
     fields = ["role", "scope_app_label", "scope_id", "granted_by", "granted_at"]

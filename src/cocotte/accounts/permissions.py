@@ -34,6 +34,11 @@ def register_scope(app_label: str, objects: Callable[[], models.QuerySet]) -> No
     _scopes[app_label] = objects
 
 
+def scope_apps() -> frozenset[str]:
+    """The app labels that registered scopes."""
+    return frozenset(_scopes)
+
+
 def scope_objects(app_label: str, ids: Iterable[int]) -> models.QuerySet:
     """The objects behind scope ids of an app that registered its scopes."""
     return _scopes[app_label]().filter(pk__in=list(ids))
