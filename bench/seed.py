@@ -33,8 +33,9 @@ def main(argv=None) -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from cocotte.accounts.demo import PEOPLE
     from cocotte.accounts.models import User
-    from cocotte.bookings.management.commands.seed_demo import PEOPLE, generate_history
+    from cocotte.bookings.demo import generate_history
     from cocotte.bookings.models import Booking
     from cocotte.spaces.models import Resource, Site
 

@@ -12,6 +12,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
 
+from cocotte.accounts import permissions
+from cocotte.accounts.models import Role
 from cocotte.spaces.models import Network, OpeningHours, Resource, Site
 
 STRICT = os.environ.get("COCOTTE_STRICT") == "1"  # set by CI: a test that cannot run fails, never skips
@@ -31,7 +33,7 @@ def make_user(django_user_model):
             email, "a-long-password-1", is_superuser=admin, is_staff=admin or bool(staff_of), **fields
         )
         for site in staff_of:
-            site.staff.add(user)
+            permissions.grant_role(user, Role.Name.SITE_STAFF, site)
         # Their address is verified, as a member who signed up and clicked the link (allauth's record).
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         return user

@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from cocotte.accounts import permissions
+from cocotte.accounts.models import Role
 from cocotte.bookings import services
-from cocotte.bookings.errors import BookingError, Conflict, Forbidden, InvalidBooking
+from cocotte.bookings.errors import BookingError, Conflict, Forbidden, InvalidBooking, NotFound
 from cocotte.bookings.models import Block, Booking
 from cocotte.core.models import AuditEntry
 from tests.helpers import day_ahead, paris
@@ -191,3 +193,49 @@ def test_a_booking_in_progress_cannot_be_cancelled_by_its_member(alice, room, bo
         services.cancel(booking, by=alice)
     assert caught.value.code == "already_started"
     services.cancel(booking, by=sophie)
+
+
+class TestFormerStaff:
+    """Booking for a member as staff gives no lasting right over it: leaving the team takes the right away."""
+
+    def test_who_left_the_team_can_no_longer_move_cancel_or_see_what_they_booked(
+        self, alice, sophie, site, room, book
+    ):
+        day = day_ahead()
+        booking = book(alice, room, paris(day, 10), paris(day, 11), by=sophie)
+        permissions.revoke_role(sophie, Role.Name.SITE_STAFF, site)
+        before = unchanged(booking)
+        with pytest.raises(Forbidden):
+            services.move(booking, by=sophie, start=paris(day, 14), end=paris(day, 15))
+        with pytest.raises(Forbidden):
+            services.cancel(booking, by=sophie)
+        with pytest.raises(NotFound):
+            services.get_booking_for(sophie, booking.pk)
+        assert unchanged(booking) == before
+        services.cancel(booking, by=alice)  # the member still may
+
+    def test_who_left_the_team_can_no_longer_cancel_a_series_they_booked(self, alice, sophie, site, room):
+        day = day_ahead()
+        result = services.book_series(
+            resource=room,
+            member=alice,
+            by=sophie,
+            start=paris(day, 9),
+            end=paris(day, 10),
+            rrule="FREQ=WEEKLY;COUNT=3",
+        )
+        permissions.revoke_role(sophie, Role.Name.SITE_STAFF, site)
+        with pytest.raises(Forbidden):
+            services.cancel_series(result.series, by=sophie)
+        with pytest.raises(NotFound):
+            services.get_series_for(sophie, result.series.pk)
+        assert (
+            not Booking.objects.filter(series=result.series).exclude(status=Booking.Status.CONFIRMED).exists()
+        )
+
+    def test_the_sites_current_staff_still_manage_it(self, alice, sophie, make_user, site, room, book):
+        day = day_ahead()
+        booking = book(alice, room, paris(day, 10), paris(day, 11), by=sophie)
+        permissions.revoke_role(sophie, Role.Name.SITE_STAFF, site)
+        marc = make_user("marc@example.org", staff_of=[site])
+        services.move(booking, by=marc, start=paris(day, 14), end=paris(day, 15))

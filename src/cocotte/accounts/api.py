@@ -5,7 +5,7 @@ from ninja import Field, Router, Schema
 from cocotte.core.schemas import error_responses
 
 from .auth import member_auth
-from .permissions import is_admin
+from .permissions import SITE_SCOPE, is_admin, scope_objects, staffed_site_ids
 
 router = Router(tags=["me"], auth=member_auth)
 
@@ -35,6 +35,7 @@ class MeOut(Schema):
 def me(request):
     user = request.auth
     profile = user.profile  # every account has one (accounts.apps)
+    site_ids = staffed_site_ids(user)  # the sites' slugs come from spaces, which names its scopes
     return MeOut(
         id=user.pk,
         email=user.email,
@@ -47,7 +48,9 @@ def me(request):
             commune=profile.commune,
             language=profile.language,
         ),
-        staff_of=sorted(user.staffed_sites.values_list("slug", flat=True)),
+        staff_of=sorted(scope_objects(SITE_SCOPE, site_ids).values_list("slug", flat=True))
+        if site_ids
+        else [],
         is_admin=is_admin(user),
         ical_url=profile.calendar_url(request),
     )

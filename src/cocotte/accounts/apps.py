@@ -9,7 +9,17 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Comptes")
 
     def ready(self):
+        from cocotte.core import navigation
+
+        from . import permissions
         from .models import Profile, User
+
+        navigation.register(_("Mon profil"), "accounts:profile", visible=permissions.is_member, order=40)
+        navigation.register(_("Se connecter"), "account_login", visible=navigation.anonymous, order=80)
+        navigation.register(_("Créer un compte"), "account_signup", visible=navigation.anonymous, order=81)
+        navigation.register(
+            _("Se déconnecter"), "account_logout", visible=permissions.is_member, order=90, method="post"
+        )
 
         def ensure_profile(sender, instance, created, raw=False, **kwargs):
             # Every account has a profile, however it was made (sign-up, admin, command, fixture).

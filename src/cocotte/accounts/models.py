@@ -1,7 +1,7 @@
 """People: members, their organisations and profile, and personal API tokens.
 
-The login is the email address. Site staff are attached to the sites they manage by `spaces.Site.staff`;
-the permission rules that read it live in `accounts.permissions`.
+The login is the email address. What a person may do beyond being a member is a `Role` (site staff of a
+site, trainer, juror…); the permission rules that read roles live in `accounts.permissions`.
 """
 
 import hashlib
@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -42,7 +43,7 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractUser):
-    """A person with an account. `is_staff` opens the Django admin; site staff also appear in `Site.staff`."""
+    """A person with an account. `is_staff` opens the Django admin; what they do in Cocotte is in `Role`."""
 
     username = None
     email = models.EmailField(_("adresse e-mail"), unique=True)
@@ -170,6 +171,89 @@ class Consent(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_document_display()} {self.version}"
+
+
+class Role(models.Model):
+    """A role held by a person, optionally over a scope: an object of another app, named by its app label and id.
+
+    The scope is not a foreign key so that `accounts` never imports the apps above it: the staff of a site
+    hold `site_staff` over ("spaces", site id), a juror will hold `juror` over a contest's edition. Being a
+    member needs no role (any active account is one). `accounts.permissions` reads this table; grant and
+    revoke through its `grant_role` and `revoke_role`, which keep the per-request cache right.
+    """
+
+    class Name(models.TextChoices):
+        SITE_STAFF = "site_staff", _("équipe d’un site")
+        PROJECT_OFFICER = "project_officer", _("chargé de mission")
+        TRAINER = "trainer", _("formateur")
+        JUROR = "juror", _("juré")
+        FABLAB_MANAGER = "fablab_manager", _("responsable du Fablab")
+        OBSERVER = "observer", _("observateur")
+        ADMIN = "admin", _("administrateur")
+
+    user = models.ForeignKey(User, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("rôle"), max_length=30, choices=Name.choices)
+    scope_app_label = models.CharField(
+        _("application de la portée"),
+        max_length=100,
+        blank=True,
+        help_text=_("Vide pour un rôle sans portée ; « spaces » pour un site."),
+    )
+    scope_id = models.PositiveBigIntegerField(_("identifiant de la portée"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        User,
+        verbose_name=_("accordé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("accordé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rôle")
+        verbose_name_plural = _("rôles")
+        ordering = ["user", "role", "scope_app_label", "scope_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope_app_label="", scope_id__isnull=True)
+                | (~models.Q(scope_app_label="") & models.Q(scope_id__isnull=False)),
+                name="accounts_role_scope_whole_or_none",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "scope_app_label", "scope_id"],
+                condition=models.Q(scope_id__isnull=False),
+                name="accounts_role_once_per_scope",
+            ),
+            # NULLs are distinct in a unique index: the unscoped role needs its own.
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(scope_id__isnull=True),
+                name="accounts_role_once_unscoped",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["scope_app_label", "scope_id", "role"], name="accounts_role_by_scope")
+        ]
+
+    # A site's team is always named site by site; an admin is admin everywhere. Other roles may take either.
+    NEEDS_SCOPE = frozenset({Name.SITE_STAFF, Name.PROJECT_OFFICER})
+    NEVER_SCOPED = frozenset({Name.ADMIN})
+
+    def __str__(self):
+        scope = f" ({self.scope_app_label} {self.scope_id})" if self.scope_id is not None else ""
+        return f"{self.user} — {self.get_role_display()}{scope}"
+
+    def clean(self):
+        scoped = self.scope_id is not None or bool(self.scope_app_label)
+        if scoped and (self.scope_id is None or not self.scope_app_label):
+            raise ValidationError(
+                _("Une portée se donne par son application et son identifiant, ou pas du tout.")
+            )
+        if self.role in self.NEEDS_SCOPE and not scoped:
+            raise ValidationError({"scope_id": _("Ce rôle se donne pour un site : indiquez-le.")})
+        if self.role in self.NEVER_SCOPED and scoped:
+            raise ValidationError({"scope_id": _("Ce rôle vaut partout : il ne prend pas de portée.")})
 
 
 def _hash_token(raw: str) -> str:

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
+from cocotte.core.admin import ReadOnlyAdmin
 from cocotte.spaces.admin import ResourceAdmin
 from cocotte.spaces.models import Resource
 
@@ -47,17 +48,6 @@ class ResourceWithBookingsAdmin(ResourceAdmin):
         except BookingError as error:  # taken in the meantime: nothing of this change is kept
             transaction.set_rollback(True)
             self.message_user(request, error.message, messages.ERROR)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Booking)

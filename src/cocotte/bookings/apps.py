@@ -10,9 +10,15 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from datetime import timedelta
 
-        from cocotte.core import scheduler
+        from cocotte.accounts import permissions
+        from cocotte.core import navigation, scheduler
 
         from . import events, hooks, notifications, tasks
+
+        navigation.register(_("Mes réservations"), "bookings:mine", visible=permissions.is_member, order=20)
+        navigation.register(
+            _("Planning de l’équipe"), "planner:index", visible=permissions.is_any_site_staff, order=30
+        )
 
         # Names are what deliveries are recorded under: never rename one (see hooks.subscribe).
         hooks.subscribe("bookings.emails", notifications.email_members)

@@ -6,8 +6,6 @@ Registered in `BookingsConfig.ready()`; the task worker calls them after commit 
 
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
-
 from . import emails, tasks
 from .models import Booking, BookingEvent
 
@@ -62,7 +60,7 @@ def tell_the_team(event: BookingEvent) -> None:
     if not pending:
         return
     first, site = pending[0], pending[0].resource.site
-    staff = get_user_model().objects.filter(staffed_sites=site, is_active=True).select_related("profile")
+    staff = site.team().filter(is_active=True).select_related("profile")
     for person in staff:
         if person.pk != first.member_id:
             emails.send_request_to_review(first, person, occurrences=len(pending))

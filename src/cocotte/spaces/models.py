@@ -2,12 +2,14 @@
 
 from datetime import time, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from cocotte.accounts.models import User
+from cocotte.accounts.permissions import SITE_SCOPE, SITE_STAFF_ROLES
 
 # Where France has extra public holidays (the `holidays` library's codes); school zones are left out.
 HOLIDAY_SUBDIVISIONS = [
@@ -69,9 +71,6 @@ class Site(models.Model):
             "Alsace, Moselle ou outre-mer ont des jours fériés de plus ; vide en métropole ailleurs."
         ),
     )
-    staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("équipe"), blank=True, related_name="staffed_sites"
-    )
     opened_on = models.DateField(_("ouvert depuis"), null=True, blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
 
@@ -82,6 +81,12 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+    def team(self):
+        """The people who hold a staff role over this site (site staff and project officers)."""
+        return User.objects.filter(
+            roles__role__in=SITE_STAFF_ROLES, roles__scope_app_label=SITE_SCOPE, roles__scope_id=self.pk
+        ).distinct()
 
     def clean(self):
         import zoneinfo
