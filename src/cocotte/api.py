@@ -12,7 +12,7 @@ from ninja.openapi.schema import OpenAPISchema
 from cocotte.accounts.api import router as accounts_router
 from cocotte.accounts.auth import CsrfFailed, anonymous
 from cocotte.bookings.api import router as bookings_router
-from cocotte.bookings.errors import BookingError, Conflict, DatabaseBusy, Forbidden, NotFound
+from cocotte.core.errors import DomainError
 from cocotte.spaces.api import router as spaces_router
 
 
@@ -86,19 +86,16 @@ def error(request, status: int, detail: str, code: str, **extra):
     return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
-ERROR_STATUSES = ((Conflict, 409), (Forbidden, 403), (NotFound, 404), (DatabaseBusy, 503))
-
-
-@api.exception_handler(BookingError)
-def booking_error(request, exc: BookingError):
-    status = next((s for cls, s in ERROR_STATUSES if isinstance(exc, cls)), 422)
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    """Every app's refusals, answered with the status their kind carries (core.errors): 409 for a conflict,
+    503 and Retry-After when the database was busy (nothing was wrong with the request), and so on."""
     extra = {"field": exc.field} if exc.field else {}
     if exc.details:
         extra["conflicts"] = exc.details
-    response = error(request, status, exc.message, exc.code, **extra)
-    if status == 503:
-        # Nothing was wrong with the request (a 422 said so): the database was busy. Try again shortly.
-        response["Retry-After"] = "1"
+    response = error(request, exc.status, exc.message, exc.code, **extra)
+    for header, value in exc.headers().items():
+        response[header] = value
     return response
 
 
