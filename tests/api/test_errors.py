@@ -1,4 +1,5 @@
-"""One error shape everywhere under /api/v1/: each app's refusals answer the status their kind carries."""
+"""One error shape everywhere under /api/v1/: each app's refusals answer the status their kind carries, and an
+address that names no operation answers a JSON 404, not Django's HTML page."""
 
 import json
 
@@ -80,3 +81,38 @@ def test_the_engines_errors_keep_their_names_and_are_core_kinds():
         error = engine_kind("Non.")
         assert isinstance(error, booking_errors.BookingError) and isinstance(error, core_kind)
         assert (error.status, error.code) == (status, code)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/nope"),
+        ("GET", "/bookings/abc/whatever"),
+        ("GET", "/sites/murat/resources/"),
+        ("GET", "/"),
+        ("POST", "/nope"),
+        ("DELETE", "/bookings/1/whatever"),
+    ],
+)
+def test_an_unknown_address_under_the_api_is_a_json_404(api, alice, method, path):
+    for caller in (None, alice):  # a POST with no token nor CSRF cookie: still a 404, not a CSRF 403
+        response = api.call(method, path, as_=caller)
+
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json()["code"] == "not_found"
+        assert set(response.json()) == {"detail", "code"}
+
+
+def test_a_known_address_with_a_wrong_method_stays_a_json_405(api, alice):
+    response = api.call("PUT", "/bookings/1/approve", as_=alice)
+
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
+    assert response["Allow"] == "POST"
+
+
+def test_an_address_outside_the_api_keeps_the_sites_html_404(client):
+    response = client.get("/nope-not-a-page/")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
