@@ -105,7 +105,7 @@ def _manage_url() -> str:
         path = reverse("bookings:mine")
     except NoReverseMatch:
         path = "/"
-    return settings.SITE_URL + path
+    return settings.COCOTTE_PUBLIC_URL + path
 
 
 def _booking_context(booking: Booking) -> dict:
@@ -147,7 +147,7 @@ def make_message(kind: str, member, site, context: dict, ics=None) -> EmailMulti
         **context,
         "member": member,
         "site": site,
-        "site_url": settings.SITE_URL,
+        "site_url": settings.COCOTTE_PUBLIC_URL,
         "manage_url": _manage_url(),
         "operator_name": settings.COCOTTE_OPERATOR_NAME,
     }
