@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address members reach the demo at: every link in e-mails points there. Served on another interface
+# (HOST=0.0.0.0), say which address the others use: make demo HOST=0.0.0.0 PUBLIC_URL=http://192.168.1.10:8000
+PUBLIC_URL ?= $(or $(COCOTTE_PUBLIC_URL),http://$(HOST):$(PORT))
 
 .PHONY: demo test lint format bench install clean
 
@@ -20,9 +23,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cocotte migrate --noinput
 	$(BIN)/cocotte seed_demo
-	@echo "\nCocotte : http://$(HOST):$(PORT)/  — API : http://$(HOST):$(PORT)/api/v1/docs  — équipe : http://$(HOST):$(PORT)/admin/\n"
+	@echo "\nCocotte : $(PUBLIC_URL)/  — API : $(PUBLIC_URL)/api/v1/docs  — équipe : $(PUBLIC_URL)/admin/\n"
 	@# The task worker (e-mails, reminders) and the scheduler (periodic sweeps) run beside the web server
-	@# and stop with it.
+	@# and stop with it; all of them link to PUBLIC_URL.
+	export COCOTTE_PUBLIC_URL='$(PUBLIC_URL)'; \
 	trap 'kill 0' INT TERM EXIT; $(BIN)/cocotte db_worker --interval 2 & $(BIN)/cocotte scheduler & \
 		$(BIN)/cocotte runserver $(HOST):$(PORT)
 

@@ -4,7 +4,10 @@ import functools
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
+from django.urls import re_path
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -12,7 +15,7 @@ from ninja.openapi.schema import OpenAPISchema
 from cocotte.accounts.api import router as accounts_router
 from cocotte.accounts.auth import CsrfFailed, anonymous
 from cocotte.bookings.api import router as bookings_router
-from cocotte.bookings.errors import BookingError, Conflict, DatabaseBusy, Forbidden, NotFound
+from cocotte.core.errors import DomainError
 from cocotte.spaces.api import router as spaces_router
 
 
@@ -42,12 +45,27 @@ class CocotteAPI(NinjaAPI):
         return CocotteOpenAPISchema(self, path_prefix)
 
     def _get_urls(self):
-        """Every URL of the API answers a method it does not serve with the JSON error shape too."""
+        """Every URL of the API answers a method it does not serve with the JSON error shape too, and an
+        address under the API that names no operation answers the JSON 404, not Django's HTML page."""
         urls = super()._get_urls()
         for url in urls:
-            if hasattr(url, "callback"):
+            if getattr(url, "name", None) == "api-root":
+                url.callback = self._unknown_path  # django-ninja's raised Http404 outside the API's handlers
+            elif hasattr(url, "callback"):
                 url.callback = self._json_method_not_allowed(url.callback)
+        # Last, so that it only catches what nothing above matched (`/bookings/abc` too: ids are integers).
+        urls.append(re_path(r"", self._unknown_path, name="unknown-path"))
         return urls
+
+    @method_decorator(csrf_exempt)
+    def _unknown_path(self, request, *args, **kwargs):
+        # CSRF-exempt: a POST to an unknown address is a 404, not a 403 about a token it could not use.
+        return error(
+            request,
+            404,
+            _("Aucune opération de l’API à l’adresse %(path)s.") % {"path": request.path},
+            "not_found",
+        )
 
     def _json_method_not_allowed(self, view):
         @functools.wraps(view)
@@ -86,19 +104,16 @@ def error(request, status: int, detail: str, code: str, **extra):
     return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
-ERROR_STATUSES = ((Conflict, 409), (Forbidden, 403), (NotFound, 404), (DatabaseBusy, 503))
-
-
-@api.exception_handler(BookingError)
-def booking_error(request, exc: BookingError):
-    status = next((s for cls, s in ERROR_STATUSES if isinstance(exc, cls)), 422)
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    """Every app's refusals, answered with the status their kind carries (core.errors): 409 for a conflict,
+    503 and Retry-After when the database was busy (nothing was wrong with the request), and so on."""
     extra = {"field": exc.field} if exc.field else {}
     if exc.details:
         extra["conflicts"] = exc.details
-    response = error(request, status, exc.message, exc.code, **extra)
-    if status == 503:
-        # Nothing was wrong with the request (a 422 said so): the database was busy. Try again shortly.
-        response["Retry-After"] = "1"
+    response = error(request, exc.status, exc.message, exc.code, **extra)
+    for header, value in exc.headers().items():
+        response[header] = value
     return response
 
 

@@ -9,6 +9,7 @@ See docs/DEPLOYMENT.md for the production checklist.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -59,7 +60,33 @@ SECRET_KEY = _secret_key()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def envorigin(name: str, default: str) -> str:
+    """A web origin, scheme and host (and port), without a trailing slash: https://reservations.example.org."""
+    value = os.environ.get(name, default).strip().rstrip("/")
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be a scheme and a host, such as https://cocotte.example.org, not {value!r}"
+        )
+    return value
+
+
+# The platform's name and its public address, as members know them: every e-mail names the one and links to
+# the other (allauth's sign-up, login code and password reset through accounts.adapter, the booking e-mails,
+# the calendar feeds' UIDs), whatever host a request came through (a proxy, "testserver", 127.0.0.1).
+COCOTTE_SITE_NAME = os.environ.get("COCOTTE_SITE_NAME", "Cocotte").strip() or "Cocotte"
+if "SITE_URL" in os.environ and "COCOTTE_PUBLIC_URL" not in os.environ:
+    raise ImproperlyConfigured("SITE_URL is now called COCOTTE_PUBLIC_URL: rename the variable.")
+COCOTTE_PUBLIC_URL = envorigin("COCOTTE_PUBLIC_URL", "http://127.0.0.1:8000")
+SITE_URL = COCOTTE_PUBLIC_URL  # its former name, still read by accounts.models (the calendar's address)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -164,7 +191,9 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True  # a code sent by email, for those without 
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "cocotte.accounts.forms.SignupForm"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cocotte] "
+# Names the site (subjects "[Cocotte] …") and links to COCOTTE_PUBLIC_URL in allauth's e-mails, which without
+# django.contrib.sites named the request's host.
+ACCOUNT_ADAPTER = "cocotte.accounts.adapter.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if envbool("SECURE", False) else "http"
 # Login attempts are rate-limited (allauth's defaults, stated here so that they are seen and kept).
 ACCOUNT_RATE_LIMITS = {
@@ -202,7 +231,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 if email_url := os.environ.get("EMAIL_URL"):
     # smtp://user:password@host:587 — the usual way to hand mail settings to a container.
-    from urllib.parse import unquote, urlsplit
+    from urllib.parse import unquote
 
     parts = urlsplit(email_url)
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -212,7 +241,12 @@ if email_url := os.environ.get("EMAIL_URL"):
     EMAIL_HOST_PASSWORD = unquote(parts.password or "")
     EMAIL_USE_TLS = parts.scheme in {"smtp+tls", "smtp"} and EMAIL_PORT == 587
     EMAIL_USE_SSL = parts.scheme == "smtps"
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cocotte <noreply@localhost>")
+# The sender of every e-mail. The default's domain is reserved (RFC 6761): set a real one in production, from
+# a domain whose SPF and DKIM records let the mail server send for it.
+_sender_name = COCOTTE_SITE_NAME.replace("\\", "").replace('"', "")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f'"{_sender_name}" <ne-pas-repondre@cocotte.localhost>'
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TASKS = {

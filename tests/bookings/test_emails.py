@@ -136,6 +136,19 @@ class TestBooked:
         assert f"booking-{booking.pk}@" in ics
         assert message.extra_headers["Auto-Submitted"] == "auto-generated"
 
+    def test_its_links_and_calendar_name_the_public_address(self, alice, room, book, committed, settings):
+        # One setting for every link in e-mails, the allauth ones too (tests/accounts/test_emails.py).
+        settings.COCOTTE_PUBLIC_URL = "https://cocotte.example.org"
+        day = day_ahead(9)
+        with committed():
+            booking = book(alice, room, paris(day, 10), paris(day, 11))
+        message = only_message(mail.outbox, "alice@example.org")
+        for text in (message.body, html_of(message)):
+            found = re.findall(r"https?://[^\s\"<]+", text)
+            assert "https://cocotte.example.org/mes-reservations/" in found
+            assert all(link.startswith("https://cocotte.example.org/") for link in found), found
+        assert f"booking-{booking.pk}@cocotte.example.org" in assert_ics(message, "REQUEST")
+
     def test_reply_to_is_the_sites_address_when_it_has_one(self, alice, site, room, book, committed):
         day = day_ahead(9)
         with committed():

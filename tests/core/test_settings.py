@@ -52,3 +52,21 @@ def test_a_secret_key_is_generated_once_and_kept(tmp_path):
     run_check(tmp_path)
     assert (tmp_path / "secret_key").read_text() == first
     assert len(first) > 50
+
+
+def test_a_public_address_that_is_not_an_origin_stops_the_start_with_its_name(tmp_path):
+    # Every link in e-mails is built on it: a typo would mail broken links to every member.
+    for wrong in (
+        "cocotte.example.org",
+        "ftp://cocotte.example.org",
+        "https://cocotte.example.org/reservations",
+    ):
+        result = run_check(tmp_path, COCOTTE_PUBLIC_URL=wrong)
+        assert result.returncode != 0
+        assert "COCOTTE_PUBLIC_URL must be a scheme and a host" in result.stderr, wrong
+
+
+def test_the_former_name_of_the_public_address_is_not_silently_ignored(tmp_path):
+    result = run_check(tmp_path, SITE_URL="https://cocotte.example.org")
+    assert result.returncode != 0
+    assert "SITE_URL is now called COCOTTE_PUBLIC_URL" in result.stderr

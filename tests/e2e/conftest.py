@@ -54,8 +54,9 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, live_server):
+def new_page(browser, live_server, settings):
     """Open a page in a fresh browser context (no cookie shared between tests); options go to the context."""
+    settings.COCOTTE_PUBLIC_URL = live_server.url  # where the e-mails' links lead, as in production
     contexts = []
 
     def make(**options):

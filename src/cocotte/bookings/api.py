@@ -1,21 +1,22 @@
 """API: availability, bookings, series and blocks. Thin: parse, find what the caller may touch, call a service."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, ConfigDict, Strict, field_validator
 
 from cocotte.accounts import permissions
 from cocotte.accounts.auth import member_auth, public_auth
 from cocotte.core.schemas import error_responses
 from cocotte.core.timeutils import day_bounds, is_aware, zone
-from cocotte.spaces.api import ResourceKind, SiteSlug
+from cocotte.spaces.api import ResourceId, ResourceKind, SiteSlug
 from cocotte.spaces.models import Resource, Site
 
 from . import rules, schedule, services
@@ -32,6 +33,26 @@ BlockKind = StrEnum("BlockKind", [(choice.name, choice.value) for choice in Bloc
 
 # The years the engine accepts (rules.EARLIEST_YEAR to LATEST_YEAR), for a date's schema.
 YEARS_2000_TO_2200 = r"^(20\d\d|21\d\d|2200)-"
+
+# An instant as the engine accepts it, spelled out for client generators: RFC 3339 with an explicit offset (Z
+# or ±hh:mm; a time without one is refused, `naive_datetime`), within the engine's years. With the format
+# alone, or a pattern that only said the year, fuzzers drew "2000-01-01T00:00:00Z" or naive times and filtered
+# nearly all of them out ("too many examples filtered"); drawn from this pattern, every value is well formed.
+INSTANT_PATTERN = (
+    r"^(20\d\d|21\d\d|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"  # YEARS_2000_TO_2200
+    r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+)
+
+# What the engine requires of a slot that a schema cannot say; written into the descriptions of the inputs.
+UNIT_GRID = (
+    "Le début et la fin tombent sur l’unité de la ressource (`unit`, `min_units`, `max_units` de /resources), "
+    "dans le fuseau du site : à la demi-heure ou à l’heure pile pour `30min` et `hour` ; sur les périodes "
+    "d’ouverture du site (matin, après-midi, journée) pour `half_day` et `day` ; à minuit, le même jour d’un "
+    "mois suivant, pour `month`. Le créneau est à venir, dans les horaires d’ouverture et dans le délai de "
+    "réservation de la ressource (`max_advance_days`). Sinon : 422 et un code (`not_on_unit`, "
+    "`outside_opening_hours`, `closed`, `in_past`, `too_far_ahead`, `too_short`, `too_long`)."
+)
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -51,8 +72,13 @@ Instant = Annotated[
     datetime,
     AfterValidator(_in_utc),
     Field(
-        description="Date et heure avec décalage horaire, par exemple 2026-12-01T09:00:00+01:00.",
-        json_schema_extra={"pattern": YEARS_2000_TO_2200},
+        description=(
+            "Date et heure RFC 3339 avec son décalage horaire explicite, `Z` ou `±hh:mm` "
+            "(par exemple 2026-12-01T09:00:00+01:00 ou 2026-12-01T08:00:00Z), entre les années 2000 et 2200. "
+            "Une heure sans décalage est refusée (422 `naive_datetime`)."
+        ),
+        # No `examples` here: a start and an end drawn from one list make an empty slot; the inputs have theirs.
+        json_schema_extra={"format": "date-time", "pattern": INSTANT_PATTERN},
     ),
 ]
 
@@ -63,12 +89,62 @@ Day = Annotated[
     date,
     Field(
         description=f"Premier jour (années {FIRST_DAY_YEARS[0]} à {FIRST_DAY_YEARS[-1]}).",
-        json_schema_extra={"pattern": r"^(200[1-9]|20[1-9]\d|21\d\d)-"},  # FIRST_DAY_YEARS
+        # FIRST_DAY_YEARS, then the month and the day: a pattern that said only the year left generators to
+        # filter for a date, and most of what they drew was filtered out.
+        json_schema_extra={"pattern": r"^(200[1-9]|20[1-9]\d|21\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"},
     ),
 ]
 
+# A yes or no is JSON's true or false: read leniently, 0 or "no" booked what the document calls invalid.
+StrictBool = Annotated[bool, Strict()]
+
 # Free text that reaches the database: PostgreSQL refuses the NUL character in text (a 500 instead of a 422).
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+
+# A member's id (GET /me gives one's own): staff book for others with it.
+MemberId = Annotated[int, Field(json_schema_extra={"minimum": 1, "examples": [1]})]
+
+
+def _example_slot(day_offset: int, start_hour: int, end_hour: int) -> tuple[str, str]:
+    """A slot on a weekday ahead, in the default zone, as a client writes it (with its offset). Computed when
+    the document is, so that its examples stay ahead of whoever reads it: a fixed date would soon be past."""
+    tz = zone(settings.TIME_ZONE)
+    today = timezone.localdate(timezone=tz)
+    day = today + timedelta(days=day_offset)
+    while day.weekday() >= 5:  # a working day: most sites close at the weekend
+        day += timedelta(days=1)
+    start, end = (datetime.combine(day, time(hour), tzinfo=tz) for hour in (start_hour, end_hour))
+    return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
+
+
+def _documented(description: str, *examples):
+    """A model's description and `examples`, each example built when the document is (see _example_slot)."""
+
+    def add(schema: dict) -> None:
+        schema["description"] = description
+        schema["examples"] = [build() for build in examples]
+
+    return add
+
+
+def _booking_example() -> dict:
+    start, end = _example_slot(7, 9, 10)
+    return {"resource": 1, "start": start, "end": end, "note": "Réunion d’équipe"}
+
+
+def _series_example() -> dict:
+    start, end = _example_slot(8, 14, 16)
+    return {"resource": 1, "start": start, "end": end, "rrule": "FREQ=WEEKLY;COUNT=4", "skip_conflicts": True}
+
+
+def _move_example() -> dict:
+    start, end = _example_slot(9, 10, 11)
+    return {"start": start, "end": end}
+
+
+def _block_example() -> dict:
+    start, end = _example_slot(10, 8, 12)
+    return {"resource": 1, "start": start, "end": end, "reason": "Entretien du vidéoprojecteur"}
 
 
 # --- schemas ------------------------------------------------------------------------------------------------
@@ -178,17 +254,25 @@ class BookingCreatedOut(BookingOut):
 
 
 class BookingIn(Schema):
-    resource: int
+    resource: ResourceId
     start: Instant
     end: Instant
     rrule: Text | None = Field(
         None, max_length=500, description="Récurrence RFC 5545, par exemple FREQ=WEEKLY;COUNT=10."
     )
-    skip_conflicts: bool = Field(
+    skip_conflicts: StrictBool = Field(
         False, description="Série : réserver les occurrences libres seulement (sinon tout ou rien)."
     )
-    member: int | None = Field(None, description="Réserver pour ce membre (équipe du site seulement).")
+    member: MemberId | None = Field(None, description="Réserver pour ce membre (équipe du site seulement).")
     note: Text = Field("", max_length=2000)
+
+    model_config = ConfigDict(
+        json_schema_extra=_documented(
+            "Un créneau d’une ressource, ou la première occurrence d’une série (`rrule`). " + UNIT_GRID,
+            _booking_example,
+            _series_example,
+        )
+    )
 
     @field_validator("rrule")
     @classmethod
@@ -197,17 +281,37 @@ class BookingIn(Schema):
 
 
 class PreviewIn(Schema):
-    resource: int
+    resource: ResourceId
     start: Instant
     end: Instant
-    rrule: Text = Field(..., min_length=1, max_length=500)
-    member: int | None = None
+    rrule: Text = Field(
+        ...,
+        min_length=1,
+        max_length=500,
+        description="Récurrence RFC 5545, par exemple FREQ=WEEKLY;COUNT=10.",
+    )
+    member: MemberId | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra=_documented(
+            "La première occurrence d’une série et sa règle. " + UNIT_GRID,
+            lambda: {k: v for k, v in _series_example().items() if k != "skip_conflicts"},
+        )
+    )
 
 
 class MoveIn(Schema):
     start: Instant | None = None
     end: Instant | None = None
-    resource: int | None = None
+    resource: ResourceId | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra=_documented(
+            "Ce qui change (le reste garde sa valeur) ; le nouveau créneau suit les règles d’une réservation. "
+            + UNIT_GRID,
+            _move_example,
+        )
+    )
 
 
 class ReasonIn(Schema):
@@ -221,12 +325,21 @@ class SeriesCancelledOut(Schema):
 
 
 class BlockIn(Schema):
-    resource: int
+    resource: ResourceId
     start: Instant
     end: Instant
     reason: Text = Field(..., min_length=1, max_length=200)
     kind: BlockKind = BlockKind.MAINTENANCE
-    cancel_conflicting: bool = False
+    cancel_conflicting: StrictBool = Field(
+        False, description="Annuler les réservations du créneau (sinon 409 `conflict` s’il y en a)."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra=_documented(
+            "Une indisponibilité d’une ressource (équipe du site) : la fin après le début, sans unité à suivre.",
+            _block_example,
+        )
+    )
 
 
 class BlockOut(Schema):

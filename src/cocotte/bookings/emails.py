@@ -105,7 +105,7 @@ def _manage_url() -> str:
         path = reverse("bookings:mine")
     except NoReverseMatch:
         path = "/"
-    return settings.SITE_URL + path
+    return settings.COCOTTE_PUBLIC_URL + path
 
 
 def _booking_context(booking: Booking) -> dict:
@@ -147,7 +147,7 @@ def make_message(kind: str, member, site, context: dict, ics=None) -> EmailMulti
         **context,
         "member": member,
         "site": site,
-        "site_url": settings.SITE_URL,
+        "site_url": settings.COCOTTE_PUBLIC_URL,
         "manage_url": _manage_url(),
         "operator_name": settings.COCOTTE_OPERATOR_NAME,
         **{k: v for k, v in context.items() if k in ("manage_url", "manage_label")},
@@ -223,7 +223,7 @@ def send_request_to_review(booking: Booking, staff_member, *, occurrences: int =
     """To one of the site's staff: a request waits for their answer (in their language, not the member's)."""
     site = booking.resource.site
     with speaking_to(staff_member, site):
-        planner_url = settings.SITE_URL + reverse("planner:site", args=[site.slug])
+        planner_url = settings.COCOTTE_PUBLIC_URL + reverse("planner:site", args=[site.slug])
         context = {
             **_booking_context(booking),
             "requester": booking.member.get_full_name() or booking.member.email,

@@ -1,39 +1,31 @@
-"""What the booking engine says when it refuses: a message for people and a stable code for programs."""
+"""What the booking engine says when it refuses: a message for people and a stable code for programs.
+
+Each error is one of core's kinds (cocotte.core.errors), which carries its HTTP status: the API maps them
+without a table of the engine's errors. `except BookingError` catches the engine's refusals only.
+"""
+
+from cocotte.core import errors
 
 
-class BookingError(Exception):
-    """A refusal: nothing was written. `code` is stable (API clients test it); `message` is for people."""
-
-    code = "invalid"
-
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, details=None):
-        super().__init__(message)
-        self.message = str(message)
-        if code:
-            self.code = code
-        self.field = field
-        self.details = details or []
+class BookingError(errors.DomainError):
+    """A refusal of the booking engine: nothing was written."""
 
 
-class InvalidBooking(BookingError):
+class InvalidBooking(BookingError, errors.Invalid):
     """The request breaks a rule of the resource or of the calendar."""
 
 
-class Conflict(BookingError):
+class Conflict(BookingError, errors.Conflict):
     """The slot is taken (by a booking, a full pooled space, or a block)."""
 
-    code = "conflict"
+
+class Forbidden(BookingError, errors.Forbidden):
+    pass
 
 
-class Forbidden(BookingError):
-    code = "forbidden"
+class NotFound(BookingError, errors.NotFound):
+    pass
 
 
-class NotFound(BookingError):
-    code = "not_found"
-
-
-class DatabaseBusy(BookingError):
+class DatabaseBusy(BookingError, errors.Busy):
     """The database stayed locked by other writers for too long (SQLite under a burst): try again."""
-
-    code = "busy"

@@ -54,7 +54,7 @@ ICAL_STATUS = {
 
 
 def _host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "cocotte.invalid"
+    return urlsplit(settings.COCOTTE_PUBLIC_URL).hostname or "cocotte.invalid"
 
 
 def _seconds_between(earlier: datetime, later: datetime) -> int:
@@ -472,5 +472,5 @@ def booking_ics(booking: Booking) -> bytes:
 
 
 def calendar_url(request, user) -> str:
-    """The absolute address of the member's private feed (from the request's host, or settings.SITE_URL)."""
+    """The absolute address of the member's private feed (from the request's host, or settings.COCOTTE_PUBLIC_URL)."""
     return user.profile.calendar_url(request)

@@ -21,7 +21,19 @@ ResourceKind = StrEnum("ResourceKind", [(choice.name, choice.value) for choice i
 ResourceUnit = StrEnum("ResourceUnit", [(choice.name, choice.value) for choice in Resource.Unit])
 
 # A site's slug, as `Site.slug` (a SlugField) accepts them.
-SiteSlug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+$", max_length=50)]
+SiteSlug = Annotated[
+    str, Field(pattern=r"^[-a-zA-Z0-9_]+$", max_length=50, json_schema_extra={"examples": ["murat"]})
+]
+
+# A resource's id as a client sends it: one that GET /resources lists. The schema says what ids look like (a
+# positive integer); an id that names nothing is a 404 `not_found`, not an invalid input.
+ResourceId = Annotated[
+    int,
+    Field(
+        description="Identifiant d’une ressource, tel que GET /resources le donne (`id`).",
+        json_schema_extra={"minimum": 1, "examples": [1]},
+    ),
+]
 
 # A wall-clock time in the site's zone. OpenAPI's `format: time` is RFC 3339's full-time, which requires a UTC
 # offset ("08:00:00+01:00"); opening hours have none, so their schema says what is sent.
@@ -59,21 +71,28 @@ class SiteOut(Schema):
 
 
 class ResourceOut(Schema):
-    id: int
+    id: int = Field(..., description="À donner comme `resource` pour réserver (POST /bookings).")
     site: str
     slug: str
     name: str
     kind: ResourceKind
     description: str
     seats: int
-    capacity: int
+    capacity: int = Field(..., description="Places réservables en même temps (1 : ressource exclusive).")
     equipment: list[str]
-    unit: ResourceUnit
-    min_units: int
-    max_units: int
-    max_advance_days: int
+    unit: ResourceUnit = Field(
+        ...,
+        description=(
+            "L’unité de réservation : le début et la fin d’un créneau tombent dessus. `30min`, `hour` : à la "
+            "demi-heure, à l’heure pile ; `half_day`, `day` : sur les périodes d’ouverture du site (matin, "
+            "après-midi, journée) ; `month` : de minuit à minuit, le même jour d’un mois suivant."
+        ),
+    )
+    min_units: int = Field(..., description="Durée la plus courte, en unités.")
+    max_units: int = Field(..., description="Durée la plus longue, en unités.")
+    max_advance_days: int = Field(..., description="Jusqu’à combien de jours à l’avance on peut réserver.")
     cancellation_notice_hours: int
-    requires_approval: bool
+    requires_approval: bool = Field(..., description="Une réservation est une demande que l’équipe valide.")
 
     @staticmethod
     def resolve_site(obj: Resource) -> str:
