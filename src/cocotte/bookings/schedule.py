@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import pairwise
 
+from django.db import connections
 from django.db.models import BigIntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +43,23 @@ def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_bookin
 
     Returns {resource_id: [Busy, …]} sorted by start.
     """
+    resource_ids = list(resource_ids)
+    result: dict[int, list[Busy]] = {rid: [] for rid in resource_ids}
+    if end <= start or not resource_ids:
+        return result  # an empty period overlaps nothing (and is no range for PostgreSQL)
+    if connections[Booking.objects.db].vendor == "postgresql":
+        rows = _busy_rows_postgresql(resource_ids, start, end, exclude_booking)
+    else:
+        rows = _busy_rows_orm(resource_ids, start, end, exclude_booking)
+    for resource_id, b_start, b_end, pk, kind, status, member_id, reason in rows:
+        busy = Busy(b_start, b_end, kind, pk, status=status, member_id=member_id, reason=reason)
+        result.setdefault(resource_id, []).append(busy)
+    for items in result.values():
+        items.sort(key=lambda b: (b.start, b.end))
+    return result
+
+
+def _busy_rows_orm(resource_ids, start, end, exclude_booking):
     bookings = (
         Booking.objects.live()
         .overlapping(start, end)
@@ -60,14 +78,39 @@ def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_bookin
         )
         .values_list("resource_id", "start", "end", "id", "busy_kind", "busy_status", "busy_member", "reason")
     )
-    result: dict[int, list[Busy]] = {rid: [] for rid in resource_ids}
-    union = bookings.order_by().union(blocks.order_by(), all=True)
-    for resource_id, b_start, b_end, pk, kind, status, member_id, reason in union:
-        busy = Busy(b_start, b_end, kind, pk, status=status, member_id=member_id, reason=reason)
-        result.setdefault(resource_id, []).append(busy)
-    for items in result.values():
-        items.sort(key=lambda b: (b.start, b.end))
-    return result
+    return bookings.order_by().union(blocks.order_by(), all=True)
+
+
+# The same query as `_busy_rows_orm` on PostgreSQL, written out: the range overlap that the partial GiST index
+# of live periods serves (bookings migration 0002: its condition is these statuses, written as literals so
+# that the planner can match it), and the ids as one array (`= ANY`): Django writes one placeholder per id,
+# and psycopg then re-parsed the long statement in Python on every call instead of reusing it.
+_LIVE = ", ".join(f"'{status}'" for status in Booking.LIVE)
+# Table names and statuses come from the code; every value is a parameter.
+_BUSY_SQL = f"""
+SELECT resource_id, start, "end", id, 'booking', status, member_id, ''
+FROM {Booking._meta.db_table}
+WHERE status IN ({_LIVE}) AND resource_id = ANY(%s::bigint[]) AND tstzrange(start, "end", '[)') && tstzrange(%s, %s, '[)')
+  AND id <> %s
+UNION ALL
+SELECT resource_id, start, "end", id, 'block', '', NULL, reason
+FROM {Block._meta.db_table}
+WHERE resource_id = ANY(%s::bigint[]) AND "end" > %s AND start < %s
+"""  # noqa: S608
+
+
+def _busy_rows_postgresql(resource_ids, start, end, exclude_booking):
+    """Run on a cursor that reads timestamps with psycopg's own loader, written in C: Django's (a Python
+    subclass that sets the zone) cost about 6 µs per timestamp, 12 ms for a busy week of 50 resources, more
+    than everything else in the request. Both give aware UTC datetimes (Django keeps the connection in UTC)."""
+    from psycopg.types.datetime import TimestamptzLoader
+
+    connection = connections[Booking.objects.db]
+    params = [resource_ids, start, end, exclude_booking or 0, resource_ids, start, end]
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(_BUSY_SQL, params)
+        return cursor.fetchall()
 
 
 @dataclass

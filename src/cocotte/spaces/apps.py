@@ -6,3 +6,6 @@ class SpacesConfig(AppConfig):
     name = "cocotte.spaces"
     label = "spaces"
     verbose_name = _("Lieux")
+
+    def ready(self):
+        from . import opening  # noqa: F401 — connects the receivers that keep cached calendars right
