@@ -144,26 +144,19 @@ def availability(
     now = now or timezone.now()
     resources = list(resources)
     busy = busy_periods([r.pk for r in resources], start, end)
-    calendars: dict[int, OpeningCalendar] = {}
+    opening: dict[int, list] = {}  # the site's open time over the period: the same for all its resources
     result = []
     for resource in resources:
         site = resource.site
         tz = zone(site.timezone)
-        if site.pk not in calendars:
-            calendars[site.pk] = OpeningCalendar.for_site(
-                site, local_date(start, tz) - timedelta(1), local_date(end, tz)
+        if site.pk not in opening:
+            first_day, last_day = local_date(start, tz) - timedelta(1), local_date(end, tz)
+            calendar = OpeningCalendar.for_site(site, first_day, last_day)
+            opening[site.pk] = intervals.clip(
+                intervals.merge(calendar.intervals(first_day, last_day)), start, end
             )
-        calendar = calendars[site.pk]
-        if resource.unit == Unit.MONTH:
-            open_time = [(start, end)]  # an office is its tenant's day and night
-        else:
-            open_time = intervals.clip(
-                intervals.merge(
-                    calendar.intervals(local_date(start, tz) - timedelta(1), local_date(end, tz))
-                ),
-                start,
-                end,
-            )
+        # An office by the month is its tenant's day and night.
+        open_time = [(start, end)] if resource.unit == Unit.MONTH else opening[site.pk]
         horizon = at_local(
             now.astimezone(tz).date() + timedelta(days=resource.max_advance_days + 1), time(0), tz
         )
