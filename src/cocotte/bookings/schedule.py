@@ -7,6 +7,8 @@ pure and decides from what they read, so that a series checks all its occurrence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import pairwise
+from operator import itemgetter
+from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import BigIntegerField, Value
@@ -25,9 +27,11 @@ from .rules import local_label, require_aware
 Unit = Resource.Unit
 
 
-@dataclass(frozen=True)
-class Busy:
-    """Something that takes time on a resource: a live booking or a block."""
+class Busy(NamedTuple):
+    """Something that takes time on a resource: a live booking or a block.
+
+    A named tuple (immutable, as the frozen dataclass it was): a busy week holds thousands, and a tuple is
+    built from its database row in one step."""
 
     start: datetime
     end: datetime
@@ -51,12 +55,15 @@ def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_bookin
         rows = _busy_rows_postgresql(resource_ids, start, end, exclude_booking)
     else:
         rows = _busy_rows_orm(resource_ids, start, end, exclude_booking)
-    for resource_id, b_start, b_end, pk, kind, status, member_id, reason in rows:
-        busy = Busy(b_start, b_end, kind, pk, status=status, member_id=member_id, reason=reason)
-        result.setdefault(resource_id, []).append(busy)
+    make = Busy._make
+    for row in rows:  # (resource_id, *Busy's fields in order)
+        result.setdefault(row[0], []).append(make(row[1:]))
     for items in result.values():
-        items.sort(key=lambda b: (b.start, b.end))
+        items.sort(key=_by_period)
     return result
+
+
+_by_period = itemgetter(0, 1)  # (start, end) of a Busy
 
 
 def _busy_rows_orm(resource_ids, start, end, exclude_booking):
@@ -65,7 +72,7 @@ def _busy_rows_orm(resource_ids, start, end, exclude_booking):
         .overlapping(start, end)
         .filter(resource_id__in=resource_ids)
         .annotate(busy_kind=Value("booking"), busy_reason=Value(""))
-        .values_list("resource_id", "start", "end", "id", "busy_kind", "status", "member_id", "busy_reason")
+        .values_list("resource_id", "start", "end", "busy_kind", "id", "status", "member_id", "busy_reason")
     )
     if exclude_booking is not None:
         bookings = bookings.exclude(pk=exclude_booking)
@@ -76,7 +83,7 @@ def _busy_rows_orm(resource_ids, start, end, exclude_booking):
             busy_status=Value(""),
             busy_member=Value(None, output_field=BigIntegerField()),
         )
-        .values_list("resource_id", "start", "end", "id", "busy_kind", "busy_status", "busy_member", "reason")
+        .values_list("resource_id", "start", "end", "busy_kind", "id", "busy_status", "busy_member", "reason")
     )
     return bookings.order_by().union(blocks.order_by(), all=True)
 
@@ -88,12 +95,12 @@ def _busy_rows_orm(resource_ids, start, end, exclude_booking):
 _LIVE = ", ".join(f"'{status}'" for status in Booking.LIVE)
 # Table names and statuses come from the code; every value is a parameter.
 _BUSY_SQL = f"""
-SELECT resource_id, start, "end", id, 'booking', status, member_id, ''
+SELECT resource_id, start, "end", 'booking', id, status, member_id, ''
 FROM {Booking._meta.db_table}
 WHERE status IN ({_LIVE}) AND resource_id = ANY(%s::bigint[]) AND tstzrange(start, "end", '[)') && tstzrange(%s, %s, '[)')
   AND id <> %s
 UNION ALL
-SELECT resource_id, start, "end", id, 'block', '', NULL, reason
+SELECT resource_id, start, "end", 'block', id, '', NULL, reason
 FROM {Block._meta.db_table}
 WHERE resource_id = ANY(%s::bigint[]) AND "end" > %s AND start < %s
 """  # noqa: S608
