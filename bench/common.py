@@ -356,9 +356,21 @@ class Response:
         return json.loads(self.body)
 
 
-def request(port: int, method: str, path: str, *, body=None, token: str | None = None, timeout: float = 30):
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body=None,
+    token: str | None = None,
+    timeout: float = 30,
+    cookies: dict | None = None,
+):
     """One request on a new connection (gunicorn's sync workers close every connection), timed end to end."""
     headers = {"Host": f"{HOST}:{port}", "Accept": "application/json"}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        headers["Accept"] = "text/html"
     payload = None
     if body is not None:
         payload = json.dumps(body).encode()

@@ -1,14 +1,15 @@
-"""Phase: booking throughput through POST /api/v1/bookings, against a minimal Django JSON view.
+"""Phase: booking throughput through POST /api/v1/bookings, against two yardsticks (bench/urls.py).
 
-gunicorn (2 sync workers) serves both `bench/ping` (the yardstick: Django's middleware stack and a JsonResponse,
-no database) and the API, in the same run, to the same pool of client threads on the loopback. The booking
+gunicorn (2 sync workers) serves `bench/ping` (Django's middleware stack and a JsonResponse, no database),
+`bench/write` (the honest ceiling of a write: authenticate the API token, insert one row in a transaction,
+commit) and the API, in the same run, to the same pool of client threads on the loopback. The booking
 requests take free one-hour slots of the exclusive rooms and machines: most on distinct slots, some in
 groups of clients that ask for the same slot at the same moment (one must win, the others get 409). Afterwards
 SQL counts the live bookings of exclusive resources that overlap another one (must be 0).
 
 Three server configurations (bench.common.SERVERS: per-request, persistent, tuned) run at once, each on its own
 port, and the load goes to them in rounds: in each round, every server gets a burst of pings then a burst of
-booking requests. Rates are requests completed over the seconds of their bursts, summed over the rounds. Taking
+booking requests (a burst of `bench/write` after the pings). Rates are requests completed over the seconds of their bursts, summed over the rounds. Taking
 turns puts the configurations, and the ping and its booking figures, under the same conditions on a shared
 machine. Each configuration books its own slots.
 """
@@ -241,6 +242,9 @@ def in_process(slots, token, count: int) -> dict:
 
     client = Client()
     ping = common.in_process_costs(lambda: client.get("/bench/ping"), 300, 30)
+    write = common.in_process_costs(
+        lambda: client.post("/bench/write", headers={"authorization": f"Bearer {token}"}), 300, 30
+    )
     slots = iter(slots)
 
     def book():
@@ -263,8 +267,12 @@ def in_process(slots, token, count: int) -> dict:
         booking = common.in_process_costs(book, count, 10)
     return {
         "ping": ping,
+        "write": write,
         "booking": booking,
         "cpu_ratio": round(ping["cpu_total_mean_ms"] / booking["cpu_total_mean_ms"], 3)
+        if booking["cpu_total_mean_ms"]
+        else None,
+        "write_cpu_ratio": round(write["cpu_total_mean_ms"] / booking["cpu_total_mean_ms"], 3)
         if booking["cpu_total_mean_ms"]
         else None,
     }
@@ -282,6 +290,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--booking-requests", type=int, default=400, help="per server configuration")
     parser.add_argument("--ping-requests", type=int, default=3000, help="per server configuration")
+    parser.add_argument("--write-requests", type=int, default=1000, help="per server configuration")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--contended-share", type=float, default=0.2)
     parser.add_argument("--contenders", type=int, default=4)
@@ -296,8 +305,10 @@ def main(argv=None) -> None:
     common.setup_django()
     from django.utils import timezone
 
+    from bench.urls import ensure_write_table
     from cocotte.bookings.models import Booking
 
+    ensure_write_table()
     rng = random.Random(args.seed)
     tokens = [common.issue_token(email) for email in MEMBERS]
     slots = free_slots(rng)
@@ -320,9 +331,13 @@ def main(argv=None) -> None:
         size = -(-len(blocks) // args.rounds)
         rounds[server] = [[c for b in blocks[i : i + size] for c in b] for i in range(0, len(blocks), size)]
     ping_calls = [("GET", "/bench/ping", None, None, None)] * (args.ping_requests // args.rounds)
+    write_calls = [
+        ("POST", "/bench/write", None, tokens[n % len(tokens)], None)
+        for n in range(args.write_requests // args.rounds)
+    ]
     before = Booking.objects.count()
     run_started = timezone.now()
-    bursts = {server: {"ping": [], "bookings": []} for server in servers}
+    bursts = {server: {"ping": [], "write": [], "bookings": []} for server in servers}
     with contextlib.ExitStack() as stack:
         ports = {
             server: stack.enter_context(
@@ -334,22 +349,29 @@ def main(argv=None) -> None:
             for server in servers:
                 port = ports[server]
                 bursts[server]["ping"].append(hammer(port, ping_calls, args.threads, args.time_limit))
+                bursts[server]["write"].append(hammer(port, write_calls, args.threads, args.time_limit))
                 if number < len(rounds[server]):
                     calls = rounds[server][number]
                     bursts[server]["bookings"].append(hammer(port, calls, args.threads, args.time_limit))
     results = {}
     for server in servers:
         ping = aggregate(bursts[server]["ping"], args.threads)
+        write = aggregate(bursts[server]["write"], args.threads)
         bookings = aggregate(bursts[server]["bookings"], args.threads)
         records = [r for b in bursts[server]["bookings"] for r in b["records"]]
         results[server] = {
             "server": common.SERVERS[server],
             "ping": ping,
+            "write": write,
             "bookings": bookings,
             "ping_requests_per_second": ping["requests_per_second"],
+            "write_requests_per_second": write["requests_per_second"],
             "booking_requests_per_second": bookings["requests_per_second"],
             "ratio": round(bookings["requests_per_second"] / ping["requests_per_second"], 3)
             if ping["requests_per_second"]
+            else None,
+            "ratio_to_write": round(bookings["requests_per_second"] / write["requests_per_second"], 3)
+            if write["requests_per_second"]
             else None,
             **verdicts(records),
         }

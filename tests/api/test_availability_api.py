@@ -1,8 +1,11 @@
 """Availability: what is free and what is taken at a site, for anyone, in a bounded number of queries."""
 
+import json
+import re
 from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from cocotte.bookings import services
 from cocotte.bookings.models import Booking
@@ -99,9 +102,10 @@ def queries_of_availability(api, viewer, day, max_queries):
     return [q["sql"] for q in queries.captured_queries]
 
 
-# The caller's token; the site, its opening hours, its closures; its resources; their bookings and blocks (one
-# query); the sites the caller manages; the members' names, for the staff: 8, whatever the sizes.
-MAX_QUERIES = 8
+# The caller's token; the site (its opening hours and closures come from the process's cache, see
+# spaces.opening); its resources; their bookings and blocks (one query); the sites the caller manages; the
+# members' names, for the staff: 6, whatever the sizes (8 before the calendar was cached).
+MAX_QUERIES = 6
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "alice", "sophie"])
@@ -143,3 +147,73 @@ def test_the_free_half_days_of_a_desk_at_a_site_with_a_lunch_break_can_each_be_b
         response = api.post("/bookings", slot(desk, start, end), as_=member)
         assert response.status_code == 201, response.content
     assert api.get("/availability", site="telecentre", date=str(day)).json()["resources"][0]["free"] == []
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "alice", "sophie"])
+def test_the_availability_answer_is_exactly_what_its_documented_schema_renders(
+    viewer, api, request, alice, bob, sophie, room, open_space, book
+):
+    # The handler builds plain data and renders it with orjson, bypassing ninja's validation: its answer must
+    # stay what the OpenAPI document promises and what ninja rendered before, field for field (names, types,
+    # null or not, instants written as Django's encoder writes them: "…Z", milliseconds).
+    from ninja.renderers import JSONRenderer
+
+    from cocotte.bookings.api import AvailabilityOut
+
+    user = None if viewer == "anonymous" else request.getfixturevalue(viewer)
+    today, later = timezone.localdate(), day_ahead(2)
+    book(alice, room, paris(later, 10), paris(later, 11))
+    book(bob, room, paris(later, 14), paris(later, 15), note="réunion")
+    for member in (alice, bob, sophie):  # the open space's three places, all taken in the morning
+        book(member, open_space, paris(later, 8), paris(later, 13))
+    services.block(
+        room, by=sophie, start=paris(later, 16), end=paris(later, 17), reason="Réparation du vidéo"
+    )
+
+    response = api.get("/availability", as_=user, site="murat", date=str(today), days=3)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    validated = AvailabilityOut.model_validate(body)
+    rendered = JSONRenderer().render(None, validated.model_dump(), response_status=200)
+    assert json.loads(rendered) == body
+    rows = {r["resource"]: r for r in body["resources"]}
+    assert [b["kind"] for b in rows[room.pk]["busy"]] == ["booking", "booking", "block"]
+    assert rows[room.pk]["busy"][2]["reason"] == "Réparation du vidéo"
+    assert [instant(s["start"]) for s in rows[open_space.pk]["full"]] == [paris(later, 8)]
+    mine = [b for r in body["resources"] for b in r["busy"] if b["mine"]]
+    assert len(mine) == {"anonymous": 0, "alice": 2, "sophie": 1}[viewer]
+    named = {b["member"] for r in body["resources"] for b in r["busy"]} - {None}
+    assert named == ({"Alice Martin", "Bob Durand", "Sophie Chargée"} if viewer == "sophie" else set())
+    # Today's free time starts now: an instant with microseconds, which Django's encoder cuts to milliseconds.
+    first_free = rows[room.pk]["free"][0]["start"]
+    if timezone.now() < paris(today, 20):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z", first_free), first_free
+
+
+def test_the_document_still_describes_the_availability_answer_with_its_schemas(api):
+    document = api.get("/openapi.json").json()
+    ok = document["paths"]["/api/v1/availability"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AvailabilityOut"}
+    schemas = document["components"]["schemas"]
+    assert set(schemas["AvailabilityOut"]["properties"]) == {"site", "start", "end", "resources"}
+    assert set(schemas["ResourceAvailabilityOut"]["properties"]) == {
+        "resource",
+        "name",
+        "kind",
+        "capacity",
+        "free",
+        "busy",
+        "full",
+    }
+    assert set(schemas["BusyOut"]["properties"]) == {
+        "start",
+        "end",
+        "kind",
+        "status",
+        "reason",
+        "mine",
+        "booking",
+        "member",
+    }

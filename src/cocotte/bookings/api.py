@@ -4,8 +4,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
+import orjson
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -411,6 +414,16 @@ def _occurrences(occurrences, bookings=()) -> list[OccurrenceOut]:
 # --- availability -------------------------------------------------------------------------------------------
 
 
+def _instant(value: datetime):
+    """A datetime as the API's JSON shows it. orjson writes UTC instants as Django's encoder does (…Z) but
+    keeps microseconds, which Django's encoder cuts to milliseconds: those few (the "now" that starts today's
+    first free slot) are written here by Django's encoder, the others by orjson, in C."""
+    return _django_json.default(value) if value.microsecond else value
+
+
+_django_json = DjangoJSONEncoder()
+
+
 @router.get(
     "/availability",
     auth=public_auth,
@@ -418,9 +431,12 @@ def _occurrences(occurrences, bookings=()) -> list[OccurrenceOut]:
     summary="Créneaux libres et occupés des ressources d’un site",
 )
 def availability(request, query: Query[AvailabilityQuery]):
+    """The response is built as plain data and rendered by orjson, not validated into `AvailabilityOut`
+    instances (the schemas document it; tests check that it matches them): a week of 50 resources is a
+    few thousand slots, and ninja's per-object validation cost ten times the rest of the request."""
     site = get_object_or_404(
-        Site.objects.prefetch_related("opening_hours", "closures"), slug=query.site, is_active=True
-    )
+        Site, slug=query.site, is_active=True
+    )  # its calendar: cached, see spaces.opening
     tz = zone(site.timezone)
     start = day_bounds(query.date, tz)[0]
     end = day_bounds(query.date + timedelta(days=query.days - 1), tz)[1]
@@ -429,44 +445,56 @@ def availability(request, query: Query[AvailabilityQuery]):
         resources = resources.filter(kind=query.kind)
     resources = list(resources)
     for resource in resources:
-        resource.site = site  # share the prefetched site: no query per resource
+        resource.site = site  # share the site: no query per resource
     results = schedule.availability(resources, start, end)
 
     viewer = request.auth
+    viewer_pk = viewer.pk
     sees_names = permissions.can_see_who_booked(viewer, site.pk)
     names = {}
     if sees_names:
         member_ids = {b.member_id for r in results for b in r.busy if b.member_id}
         names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=member_ids)}
+    instant = _instant
     rows = []
     for entry in results:
         busy = []
         for item in entry.busy:
-            mine = item.member_id is not None and item.member_id == viewer.pk
+            mine = item.member_id is not None and item.member_id == viewer_pk
             busy.append(
-                BusyOut(
-                    start=item.start,
-                    end=item.end,
-                    kind=item.kind,
-                    status=item.status,
-                    reason=item.reason,
-                    mine=mine,
-                    booking=item.id if item.kind == "booking" and (mine or sees_names) else None,
-                    member=names.get(item.member_id) if sees_names else None,
-                )
+                {
+                    "start": instant(item.start),
+                    "end": instant(item.end),
+                    "kind": item.kind,
+                    "status": item.status,
+                    "reason": item.reason,
+                    "mine": mine,
+                    "booking": item.id if item.kind == "booking" and (mine or sees_names) else None,
+                    "member": names.get(item.member_id) if sees_names else None,
+                }
             )
+        resource = entry.resource
         rows.append(
-            ResourceAvailabilityOut(
-                resource=entry.resource.pk,
-                name=entry.resource.name,
-                kind=entry.resource.kind,
-                capacity=entry.resource.capacity,
-                free=[SlotOut(start=s.start, end=s.end, places_left=s.places_left) for s in entry.free],
-                busy=busy,
-                full=[SlotOut(start=s.start, end=s.end, places_left=0) for s in entry.full],
-            )
+            {
+                "resource": resource.pk,
+                "name": resource.name,
+                "kind": resource.kind,
+                "capacity": resource.capacity,
+                "free": [
+                    {"start": instant(s.start), "end": instant(s.end), "places_left": s.places_left}
+                    for s in entry.free
+                ],
+                "busy": busy,
+                "full": [
+                    {"start": instant(s.start), "end": instant(s.end), "places_left": 0} for s in entry.full
+                ],
+            }
         )
-    return AvailabilityOut(site=site.slug, start=start, end=end, resources=rows)
+    body = {"site": site.slug, "start": instant(start), "end": instant(end), "resources": rows}
+    return HttpResponse(orjson.dumps(body, option=orjson.OPT_UTC_Z), content_type=JSON)
+
+
+JSON = "application/json; charset=utf-8"
 
 
 # --- bookings -----------------------------------------------------------------------------------------------

@@ -1,10 +1,18 @@
 """The booking grid: a site's resources over a day (time columns) or a week (day columns), with a text list
-of free slots as its alternative. Built from one availability query; no query per resource or cell."""
+of free slots as its alternative. Built from one availability query; no query per resource or cell.
+
+The links and labels of the cells and free slots are written here, once per row or slot, rather than by
+template tags in every cell (`{% url %}`, `{% blocktranslate %}`, date filters): a day of ten resources is
+hundreds of cells, and the tags were most of the page's time. The template prints them.
+"""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cocotte.core.timeutils import at_local, day_bounds, days, zone
@@ -23,13 +31,27 @@ class Cell:
     state: str  # free, busy, mine, pending, blocked, closed, full
     label: str = ""
     places_left: int = 0
+    href: str = ""  # a free cell: where it leads
+    text: str = ""  # a free cell: its accessible name (day), or the hidden words after « libre » (week)
+
+
+@dataclass
+class FreeSlot:
+    """A free slot of the text list, with its words and link."""
+
+    start: datetime
+    end: datetime
+    places_left: int
+    when: str  # « mer. 2 décembre, 09:00 – 12:00 »
+    href: str
+    hidden: str  # for screen readers, after « Réserver »
 
 
 @dataclass
 class Row:
     resource: Resource
     cells: list[Cell] = field(default_factory=list)
-    free: list[schedule.Slot] = field(default_factory=list)
+    free: list[FreeSlot] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +105,29 @@ def _cell(entry: schedule.Availability, start: datetime, end: datetime, viewer, 
     return Cell(start, end, "closed", _("fermé"))
 
 
+class _DayNames(dict):
+    """A day's words in the current language (« mer. 2 décembre »), formatted once per day and format:
+    `date_format` costs tens of microseconds, and a week's slots share a few days."""
+
+    def __missing__(self, key):
+        day, fmt = key
+        self[key] = value = date_format(day, fmt)
+        return value
+
+
+def _free_slot(slot: schedule.Slot, resource: Resource, book_url: str, tz, names: _DayNames) -> FreeSlot:
+    start, end = slot.start.astimezone(tz), slot.end.astimezone(tz)
+    day = names[start.date(), "D j F"]
+    return FreeSlot(
+        start=slot.start,
+        end=slot.end,
+        places_left=slot.places_left,
+        when=f"{day}, {start:%H:%M} – {end:%H:%M}",  # the template's "D j F, H:i" – "H:i"
+        href=f"{book_url}?debut={quote(start.isoformat(), safe='/')}",
+        hidden=f" {resource.name}, {day} {start:%H:%M}",
+    )
+
+
 def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool = False, **filters) -> Grid:
     """The grid of a site for a day (30-minute columns over the opening hours) or the week from `day`."""
     tz = zone(site.timezone)
@@ -107,8 +152,13 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
             columns.append((cursor, min(cursor + COLUMN, span[1])))
             cursor += COLUMN
     rows = []
+    day_names = _DayNames()
     for entry in entries:
-        row = Row(resource=entry.resource, free=entry.free)
+        resource = entry.resource
+        book_url = reverse("bookings:book", args=[site.slug, resource.pk])
+        row = Row(
+            resource=resource, free=[_free_slot(s, resource, book_url, tz, day_names) for s in entry.free]
+        )
         for col_start, col_end in columns:
             if week:
                 free_here = [s for s in entry.free if s.start < col_end and col_start < s.end]
@@ -118,8 +168,17 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
                     else ("closed" if calendar.day_span(col_start.astimezone(tz).date()) is None else "busy")
                 )
                 label = _("libre") if free_here else (_("fermé") if state == "closed" else _("complet"))
-                row.cells.append(Cell(col_start, col_end, state, label))
+                cell = Cell(col_start, col_end, state, label)
+                if free_here:
+                    local = col_start.astimezone(tz)
+                    cell.href = f"?date={local:%Y-%m-%d}&vue=jour"
+                    cell.text = f" — {resource.name}, {day_names[local.date(), 'l j F']}"
             else:
-                row.cells.append(_cell(entry, col_start, col_end, viewer, names, opening))
+                cell = _cell(entry, col_start, col_end, viewer, names, opening)
+                if cell.state == "free":
+                    local = col_start.astimezone(tz)
+                    cell.href = f"{book_url}?debut={quote(local.isoformat(), safe='/')}"
+                    cell.text = _("Réserver %(r)s à %(t)s") % {"r": resource.name, "t": f"{local:%H:%M}"}
+            row.cells.append(cell)
         rows.append(row)
     return Grid(site=site, start=start, end=end, columns=columns, rows=rows, week=week)

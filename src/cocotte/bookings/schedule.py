@@ -7,7 +7,10 @@ pure and decides from what they read, so that a series checks all its occurrence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import pairwise
+from operator import itemgetter
+from typing import NamedTuple
 
+from django.db import connections
 from django.db.models import BigIntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +28,11 @@ from .rules import local_label, require_aware
 Unit = Resource.Unit
 
 
-@dataclass(frozen=True)
-class Busy:
-    """Something that takes time on a resource: a live booking or a block."""
+class Busy(NamedTuple):
+    """Something that takes time on a resource: a live booking or a block.
+
+    A named tuple (immutable, as the frozen dataclass it was): a busy week holds thousands, and a tuple is
+    built from its database row in one step."""
 
     start: datetime
     end: datetime
@@ -43,12 +48,32 @@ def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_bookin
 
     Returns {resource_id: [Busy, …]} sorted by start.
     """
+    resource_ids = list(resource_ids)
+    result: dict[int, list[Busy]] = {rid: [] for rid in resource_ids}
+    if end <= start or not resource_ids:
+        return result  # an empty period overlaps nothing (and is no range for PostgreSQL)
+    if connections[Booking.objects.db].vendor == "postgresql":
+        rows = _busy_rows_postgresql(resource_ids, start, end, exclude_booking)
+    else:
+        rows = _busy_rows_orm(resource_ids, start, end, exclude_booking)
+    make = Busy._make
+    for row in rows:  # (resource_id, *Busy's fields in order)
+        result.setdefault(row[0], []).append(make(row[1:]))
+    for items in result.values():
+        items.sort(key=_by_period)
+    return result
+
+
+_by_period = itemgetter(0, 1)  # (start, end) of a Busy
+
+
+def _busy_rows_orm(resource_ids, start, end, exclude_booking):
     bookings = (
         Booking.objects.live()
         .overlapping(start, end)
         .filter(resource_id__in=resource_ids)
         .annotate(busy_kind=Value("booking"), busy_reason=Value(""))
-        .values_list("resource_id", "start", "end", "id", "busy_kind", "status", "member_id", "busy_reason")
+        .values_list("resource_id", "start", "end", "busy_kind", "id", "status", "member_id", "busy_reason")
     )
     if exclude_booking is not None:
         bookings = bookings.exclude(pk=exclude_booking)
@@ -59,16 +84,41 @@ def busy_periods(resource_ids, start: datetime, end: datetime, *, exclude_bookin
             busy_status=Value(""),
             busy_member=Value(None, output_field=BigIntegerField()),
         )
-        .values_list("resource_id", "start", "end", "id", "busy_kind", "busy_status", "busy_member", "reason")
+        .values_list("resource_id", "start", "end", "busy_kind", "id", "busy_status", "busy_member", "reason")
     )
-    result: dict[int, list[Busy]] = {rid: [] for rid in resource_ids}
-    union = bookings.order_by().union(blocks.order_by(), all=True)
-    for resource_id, b_start, b_end, pk, kind, status, member_id, reason in union:
-        busy = Busy(b_start, b_end, kind, pk, status=status, member_id=member_id, reason=reason)
-        result.setdefault(resource_id, []).append(busy)
-    for items in result.values():
-        items.sort(key=lambda b: (b.start, b.end))
-    return result
+    return bookings.order_by().union(blocks.order_by(), all=True)
+
+
+# The same query as `_busy_rows_orm` on PostgreSQL, written out: the range overlap that the partial GiST index
+# of live periods serves (bookings migration 0002: its condition is these statuses, written as literals so
+# that the planner can match it), and the ids as one array (`= ANY`): Django writes one placeholder per id,
+# and psycopg then re-parsed the long statement in Python on every call instead of reusing it.
+_LIVE = ", ".join(f"'{status}'" for status in Booking.LIVE)
+# Table names and statuses come from the code; every value is a parameter.
+_BUSY_SQL = f"""
+SELECT resource_id, start, "end", 'booking', id, status, member_id, ''
+FROM {Booking._meta.db_table}
+WHERE status IN ({_LIVE}) AND resource_id = ANY(%s::bigint[]) AND tstzrange(start, "end", '[)') && tstzrange(%s, %s, '[)')
+  AND id <> %s
+UNION ALL
+SELECT resource_id, start, "end", 'block', id, '', NULL, reason
+FROM {Block._meta.db_table}
+WHERE resource_id = ANY(%s::bigint[]) AND "end" > %s AND start < %s
+"""  # noqa: S608
+
+
+def _busy_rows_postgresql(resource_ids, start, end, exclude_booking):
+    """Run on a cursor that reads timestamps with psycopg's own loader, written in C: Django's (a Python
+    subclass that sets the zone) cost about 6 µs per timestamp, 12 ms for a busy week of 50 resources, more
+    than everything else in the request. Both give aware UTC datetimes (Django keeps the connection in UTC)."""
+    from psycopg.types.datetime import TimestamptzLoader
+
+    connection = connections[Booking.objects.db]
+    params = [resource_ids, start, end, exclude_booking or 0, resource_ids, start, end]
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(_BUSY_SQL, params)
+        return cursor.fetchall()
 
 
 @dataclass
@@ -105,14 +155,17 @@ def availability(
     now = now or timezone.now()
     resources = list(resources)
     busy = busy_periods([r.pk for r in resources], start, end)
+    opening: dict[int, list] = {}  # the site's open time over the period: the same for all its resources
     calendars: dict[int, OpeningCalendar] = {}
     result = []
     for resource in resources:
         site = resource.site
         tz = zone(site.timezone)
-        if site.pk not in calendars:
-            calendars[site.pk] = OpeningCalendar.for_site(
-                site, local_date(start, tz) - timedelta(1), local_date(end, tz)
+        if site.pk not in opening:
+            first_day, last_day = local_date(start, tz) - timedelta(1), local_date(end, tz)
+            calendars[site.pk] = OpeningCalendar.for_site(site, first_day, last_day)
+            opening[site.pk] = intervals.clip(
+                intervals.merge(calendars[site.pk].intervals(first_day, last_day)), start, end
             )
         calendar = calendars[site.pk]
         horizon = at_local(
@@ -126,16 +179,8 @@ def availability(
             _free_periods(entry, calendar, start, end, now, horizon, blocked, booked)
             result.append(entry)
             continue
-        if resource.unit == Unit.MONTH:
-            open_time = [(start, end)]  # an office is its tenant's day and night
-        else:
-            open_time = intervals.clip(
-                intervals.merge(
-                    calendar.intervals(local_date(start, tz) - timedelta(1), local_date(end, tz))
-                ),
-                start,
-                end,
-            )
+        # An office by the month is its tenant's day and night.
+        open_time = [(start, end)] if resource.unit == Unit.MONTH else opening[site.pk]
         open_time = intervals.clip(open_time, max(start, now), min(end, horizon)) if horizon > now else []
         if resource.is_pooled:
             free_time = intervals.subtract(open_time, blocked)

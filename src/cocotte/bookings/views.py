@@ -10,8 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -27,9 +29,8 @@ from .models import Booking
 
 
 def _site(slug: str) -> Site:
-    return get_object_or_404(
-        Site.objects.prefetch_related("opening_hours", "closures"), slug=slug, is_active=True
-    )
+    # Its opening hours and closures come from the process's cache of calendars (spaces.opening).
+    return get_object_or_404(Site, slug=slug, is_active=True)
 
 
 def _resource(site: Site, resource_id: int) -> Resource:
@@ -188,11 +189,42 @@ def _confirm(request, resource, member, data):
 @require_GET
 def mine(request):
     now = timezone.now()
-    mine_ = Booking.objects.filter(member=request.user).select_related("resource__site", "series")
-    upcoming = mine_.filter(end__gt=now, status__in=Booking.LIVE).order_by("start", "id")
+    mine_ = Booking.objects.filter(member=request.user).select_related("resource__site")
+    upcoming = list(mine_.filter(end__gt=now, status__in=Booking.LIVE).order_by("start", "id")[:200])
     past = mine_.exclude(end__gt=now, status__in=Booking.LIVE).order_by("-start", "-id")
     page = Paginator(past, 20).get_page(request.GET.get("page"))
-    return render(request, "bookings/mine.html", {"upcoming": upcoming[:200], "past": page})
+    _describe(upcoming, cards=True)
+    _describe(page.object_list)
+    return render(request, "bookings/mine.html", {"upcoming": upcoming, "past": page})
+
+
+def _describe(bookings, *, cards: bool = False) -> None:
+    """Write each booking's words and links once, in its site's zone, for the template to print: the
+    template's date filters, `{% url %}` and `{% timezone %}` in every card were most of the page's time."""
+    days: dict = {}
+
+    def day(value, fmt):
+        key = (value.date(), fmt)
+        if key not in days:
+            days[key] = date_format(value, fmt)
+        return days[key]
+
+    until = _("jusqu’au")
+    for booking in bookings:
+        tz = zone(booking.resource.site.timezone)
+        start, end = booking.start.astimezone(tz), booking.end.astimezone(tz)
+        if not cards:  # a row of the past: "j F Y, H:i – H:i"
+            booking.period = f"{day(start, 'j F Y')}, {start:%H:%M} – {end:%H:%M}"
+            continue
+        when = f"{day(start, 'l j F Y')}, {start:%H:%M} – {end:%H:%M}"
+        if end.date() != start.date():
+            when += f" ({until} {day(end, 'j F Y')})"
+        booking.when = when
+        booking.moment = f"{day(start, 'j F')} {start:%H:%M}"
+        booking.move_url = reverse("bookings:move", args=[booking.pk])
+        booking.cancel_url = reverse("bookings:cancel", args=[booking.pk])
+        if booking.series_id:
+            booking.cancel_series_url = reverse("bookings:cancel_series", args=[booking.series_id])
 
 
 def _booking(request, booking_id: int) -> Booking:

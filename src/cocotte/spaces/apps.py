@@ -16,3 +16,5 @@ class SpacesConfig(AppConfig):
         # A site's team holds its roles over ("spaces", site id): the sites are the scopes this app names.
         permissions.register_scope(permissions.SITE_SCOPE, lambda: Site.objects.all())
         navigation.register(_("Réserver"), "home", order=10)  # the sites' list (home) is where booking starts
+
+        from . import opening  # noqa: F401 — connects the receivers that keep cached calendars right

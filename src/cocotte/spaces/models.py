@@ -1,5 +1,6 @@
 """Sites of a network, their opening hours and closures, and the resources that can be booked there."""
 
+import uuid
 from datetime import time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -73,6 +74,10 @@ class Site(models.Model):
     )
     opened_on = models.DateField(_("ouvert depuis"), null=True, blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
+    # Changes whenever the site's opening hours or closures change (spaces.opening): read with the site, it
+    # tells every web process whether its cached calendar of the site is still right. Random, not a counter:
+    # a site created again with the same id (SQLite reuses ids after a rollback) never meets an old entry.
+    calendar_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = _("site")

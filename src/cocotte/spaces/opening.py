@@ -1,5 +1,15 @@
-"""When a site is open: weekly hours, minus public holidays and closures, as aware UTC intervals."""
+"""When a site is open: weekly hours, minus public holidays and closures, as aware UTC intervals.
 
+A site's hours and closures change rarely and are read on every availability request and booking: each web
+process keeps them in memory, keyed by the site and its `calendar_version`. The version is read with the site
+(same row, same query), and changes in the database whenever an hour or a closure is saved or deleted (the
+receivers below), so that every process, whichever changed them, sees the change on its next read of the
+site. Writes that bypass the model's signals (`bulk_create`, `QuerySet.update`, raw SQL) must call
+`calendar_changed(site_id)`.
+"""
+
+import threading
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -7,11 +17,68 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from cocotte.core.timeutils import at_local, days, zone
 
-from .models import Site
+from .models import Closure, OpeningHours, Site
+
+# {(site id, calendar_version): (hours by weekday, closures as (first day, last day, reason))}
+_calendars: dict[tuple[int, uuid.UUID], tuple[dict, tuple]] = {}
+_calendars_lock = threading.Lock()
+CACHED_CALENDARS = 512  # sites × versions kept per process; emptied when full
+
+
+def calendar_changed(site_id: int) -> uuid.UUID:
+    """Give the site a new calendar version: every process's cached calendar of it is then out of date."""
+    version = uuid.uuid4()
+    Site.objects.filter(pk=site_id).update(calendar_version=version)
+    return version
+
+
+@receiver([post_save, post_delete], sender=OpeningHours)
+@receiver([post_save, post_delete], sender=Closure)
+def _hours_or_closure_changed(sender, instance, **kwargs):
+    version = calendar_changed(instance.site_id)
+    site = instance._state.fields_cache.get("site")
+    if site is not None:  # the caller's own copy of the site sees the change too
+        site.calendar_version = version
+
+
+def _load(site: Site) -> tuple[dict, tuple]:
+    """The site's weekly hours and closures: prefetched ones if the caller prefetched them, else from the
+    process's cache when the site's version matches, else two queries (then cached)."""
+    prefetched = getattr(site, "_prefetched_objects_cache", {})
+    if "opening_hours" in prefetched and "closures" in prefetched:
+        return _shape(
+            [(h.weekday, h.opens, h.closes) for h in prefetched["opening_hours"]],
+            [(c.start_date, c.end_date, c.reason) for c in prefetched["closures"]],
+        )
+    version = site.__dict__.get("calendar_version")  # None if the site was read without it: no cache
+    key = (site.pk, version)
+    if version is not None and (cached := _calendars.get(key)) is not None:
+        return cached
+    data = _shape(
+        OpeningHours.objects.filter(site_id=site.pk).values_list("weekday", "opens", "closes"),
+        Closure.objects.filter(site_id=site.pk).values_list("start_date", "end_date", "reason"),
+    )
+    if version is not None:
+        with _calendars_lock:
+            if len(_calendars) >= CACHED_CALENDARS:
+                _calendars.clear()
+            _calendars[key] = data
+    return data
+
+
+def _shape(hours_rows, closure_rows) -> tuple[dict, tuple]:
+    hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for weekday, opens, closes in hours_rows:
+        hours[weekday].append((opens, closes))
+    for intervals in hours.values():
+        intervals.sort()
+    return dict(hours), tuple(closure_rows)
 
 
 @lru_cache(maxsize=64)
@@ -40,7 +107,7 @@ class DayPeriods:
 
 @dataclass
 class OpeningCalendar:
-    """A site's opening over a range of dates, loaded once (two queries, none if prefetched)."""
+    """A site's opening over a range of dates (two queries, none if prefetched or cached)."""
 
     site: Site
     tz: ZoneInfo
@@ -49,23 +116,17 @@ class OpeningCalendar:
 
     @classmethod
     def for_site(cls, site: Site, first_day: date, last_day: date) -> "OpeningCalendar":
-        hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
-        for row in site.opening_hours.all():
-            hours[row.weekday].append((row.opens, row.closes))
-        for intervals in hours.values():
-            intervals.sort()
+        hours, closures = _load(site)
         closed: dict[date, str] = {}
-        for closure in site.closures.all():
-            if closure.end_date < first_day or closure.start_date > last_day:
+        for start_date, end_date, reason in closures:
+            if end_date < first_day or start_date > last_day:
                 continue
-            for day in days(
-                max(closure.start_date, first_day), min(closure.end_date, last_day) + timedelta(1)
-            ):
-                closed[day] = closure.reason
+            for day in days(max(start_date, first_day), min(end_date, last_day) + timedelta(1)):
+                closed[day] = reason
         for day in days(first_day, last_day + timedelta(1)):
             if day not in closed and (name := public_holiday(site, day)):
                 closed[day] = _("jour férié : %(name)s") % {"name": name}
-        return cls(site=site, tz=zone(site.timezone), hours=dict(hours), closed=closed)
+        return cls(site=site, tz=zone(site.timezone), hours=hours, closed=closed)
 
     def closure_reason(self, day: date) -> str | None:
         return self.closed.get(day)
