@@ -524,19 +524,22 @@ def list_bookings(request, filters: Query[BookingListQuery]):
     summary="Réserver (un créneau, ou une série avec `rrule`)",
 )
 def create_booking(request, payload: BookingIn):
-    resource = _resource(payload.resource)
-    member = _member(request, payload.member)
     common = {
-        "resource": resource,
-        "member": member,
+        "member": _member(request, payload.member),
         "start": payload.start,
         "end": payload.end,
         "by": request.auth,
         "note": payload.note,
     }
     if payload.rrule is None:
-        return Status(201, services.book(**common))
-    result = services.book_series(**common, rrule=payload.rrule, skip_conflicts=payload.skip_conflicts)
+        # The engine reads the resource under its lock: no row read before.
+        return Status(201, services.book(resource=payload.resource, **common))
+    result = services.book_series(
+        resource=_resource(payload.resource),
+        **common,
+        rrule=payload.rrule,
+        skip_conflicts=payload.skip_conflicts,
+    )
     first = Booking.objects.select_related("resource__site").get(pk=result.bookings[0].pk)
     out = BookingCreatedOut.from_orm(first)
     out.occurrences = _occurrences(result.occurrences, result.bookings)

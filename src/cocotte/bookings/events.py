@@ -1,8 +1,8 @@
 """The engine announces, it does not call: an outbox of what happened, handed to subscribers after commit.
 
-`record` writes a `BookingEvent` inside the engine's transaction and, once that transaction commits,
-enqueues `deliver_event` for the task worker (`cocotte db_worker`). A rolled-back change leaves neither the
-event nor the task. `deliver` hands the event to every subscriber registered in `hooks`, each claiming its
+`record` writes a `BookingEvent` inside the engine's transaction and enqueues `deliver_event` for the task
+worker (`cocotte db_worker`): in the same transaction when the tasks live in this database (one commit, not
+two), once it commits otherwise. A rolled-back change leaves neither the event nor the task. `deliver` hands the event to every subscriber registered in `hooks`, each claiming its
 delivery by inserting a row that a unique constraint allows once: two workers given the same event, or a
 sweep running beside the worker, never call a subscriber twice. A subscriber that fails releases its claim
 and is retried by the next sweep (`cocotte deliver_events`, also run by the scheduler); a claim left by a
@@ -15,7 +15,7 @@ import functools
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -60,12 +60,22 @@ def record(kind: str, *, by, bookings=(), **data) -> BookingEvent | None:
         bookings=[b.pk for b in bookings],
         data=data,
     )
-    transaction.on_commit(functools.partial(_enqueue, event.pk), robust=True)
+    if _tasks_share_the_transaction():
+        deliver_event.enqueue(event.pk)
+    else:
+        transaction.on_commit(functools.partial(deliver_event.enqueue, event.pk), robust=True)
     return event
 
 
-def _enqueue(event_id: int) -> None:
-    deliver_event.enqueue(event_id)
+def _tasks_share_the_transaction() -> bool:
+    """The task backend writes its rows in the database of the events: a task enqueued now commits, or
+    rolls back, with the event."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    return isinstance(deliver_event.get_backend(), DatabaseBackend) and router.db_for_write(
+        DBTaskResult
+    ) == router.db_for_write(BookingEvent)
 
 
 @task()

@@ -179,15 +179,14 @@ def check_rules(
     tz = zone(resource.site.timezone)
     if end <= now or start < earliest_start(resource, now, tz):
         raise InvalidBooking(_("Ce créneau est passé."), code="in_past", field="start")
-    if not acts_as_staff(by, resource.site_id):
-        last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)
-        if local_date(start, tz) > last_day:
-            raise InvalidBooking(
-                _("Cette ressource se réserve au plus %(days)s jours à l’avance.")
-                % {"days": resource.max_advance_days},
-                code="too_far_ahead",
-                field="start",
-            )
+    last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)
+    if local_date(start, tz) > last_day and not acts_as_staff(by, resource.site_id):  # roles read if needed
+        raise InvalidBooking(
+            _("Cette ressource se réserve au plus %(days)s jours à l’avance.")
+            % {"days": resource.max_advance_days},
+            code="too_far_ahead",
+            field="start",
+        )
     if calendar is None:
         calendar = OpeningCalendar.for_site(
             resource.site, local_date(start, tz) - timedelta(1), local_date(end, tz)

@@ -87,9 +87,14 @@ def write_transaction():
         raise
 
 
+def _pk(resource: Resource | int) -> int:
+    return resource if isinstance(resource, int) else resource.pk
+
+
 @contextlib.contextmanager
 def resources_write_lock(resources):
     """One transaction holding the locks of these resources' rows; yields {pk: Resource read under lock}.
+    `resources`: Resource objects or their ids (the API's: no need to read a row before locking it).
 
     Rows are locked in the order of their ids (one statement), so that two writers never deadlock."""
     with write_transaction():
@@ -98,12 +103,12 @@ def resources_write_lock(resources):
         locked = (
             Resource.objects.select_for_update(of=("self",))
             .select_related("site")
-            .filter(pk__in={r.pk for r in resources})
+            .filter(pk__in={_pk(r) for r in resources})
             .order_by("pk")
         )
         rows = {row.pk: row for row in locked}
         for resource in resources:
-            if resource.pk not in rows:
+            if _pk(resource) not in rows:
                 raise NotFound(_("Ressource introuvable."), field="resource")
         yield rows
 
@@ -234,7 +239,9 @@ def check_booking(*, resource: Resource, member, start: datetime, end: datetime,
     _raise_if_conflict(resource, start, end)
 
 
-def book(*, resource: Resource, member, start: datetime, end: datetime, by=None, note: str = "") -> Booking:
+def book(
+    *, resource: Resource | int, member, start: datetime, end: datetime, by=None, note: str = ""
+) -> Booking:
     """Book [start, end) of a resource for a member. Pending if the resource needs approval."""
     [booking] = book_many([(resource, start, end)], member=member, by=by, note=note)
     return booking
@@ -243,19 +250,20 @@ def book(*, resource: Resource, member, start: datetime, end: datetime, by=None,
 def book_many(items, *, member, by=None, note: str = "") -> list[Booking]:
     """Book several periods of several resources for one member, all or nothing (a forum's three rooms, a
     training sitting's room and machine). `items`: (resource, start, end) triples. The resources are
-    locked together, in a fixed order; any refusal refuses them all, with the refusal of the first."""
+    locked together, in a fixed order; any refusal refuses them all, with the refusal of the first.
+    A resource may be given by its id: it is read under the lock anyway."""
     by = by or member
     items = list(items)
     if not items:
         raise InvalidBooking(_("Rien à réserver."), code="nothing_to_book")
-    for resource, start, end in items:
-        check_may_book_for(by, member, resource)
+    for _resource, start, end in items:
         check_period(start, end)
     now = timezone.now()
     with resources_write_lock([resource for resource, _s, _e in items]) as locked:
         bookings: list[Booking] = []
         for resource, start, end in items:
-            row = locked[resource.pk]
+            row = locked[_pk(resource)]
+            check_may_book_for(by, member, row)
             check_rules(row, start, end, by=by, now=now)
             hooks.run_rules(hooks.Proposal("book", row, member, by, start, end))
             planned = [Busy(b.start, b.end, "booking", 0) for b in bookings if b.resource_id == row.pk]
