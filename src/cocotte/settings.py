@@ -86,7 +86,6 @@ COCOTTE_SITE_NAME = os.environ.get("COCOTTE_SITE_NAME", "Cocotte").strip() or "C
 if "SITE_URL" in os.environ and "COCOTTE_PUBLIC_URL" not in os.environ:
     raise ImproperlyConfigured("SITE_URL is now called COCOTTE_PUBLIC_URL: rename the variable.")
 COCOTTE_PUBLIC_URL = envorigin("COCOTTE_PUBLIC_URL", "http://127.0.0.1:8000")
-SITE_URL = COCOTTE_PUBLIC_URL  # its former name, still read by accounts.models (the calendar's address)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -227,6 +226,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step in the demo
 MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 if email_url := os.environ.get("EMAIL_URL"):

@@ -12,6 +12,7 @@ admin.site.index_title = "Administration du réseau"
 
 urlpatterns = [
     path("", spaces_views.home, name="home"),
+    path("", include("cocotte.spaces.urls")),
     path("", include("cocotte.bookings.urls")),
     path("equipe/", include("cocotte.bookings.planner_urls")),
     path("calendrier/", include("cocotte.bookings.feed_urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("confidentialite/", core_views.static_page, {"template": "core/privacy.html"}, name="privacy"),
     path("conditions/", core_views.static_page, {"template": "core/terms.html"}, name="terms"),
     path("health", core_views.health, name="health"),
+    path("media/<path:path>", core_views.public_media, name="public_media"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -131,7 +131,7 @@ def test_me_lists_the_sites_a_person_is_staff_of(client, sophie, make_user, site
 def site_form_data(site, team):
     data = {k: v for k, v in model_to_dict(site).items() if v is not None}
     data["team"] = [u.pk for u in team]
-    for prefix in ("opening_hours", "closures"):
+    for prefix in ("opening_hours", "closures", "photos"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     return data
 

@@ -269,3 +269,22 @@ def test_plugged_rules_speak_before_anything_is_booked_too(room, alice, plug):
     )
     assert [o.problem.code if o.problem else None for o in occurrences] == ["no_fridays", None, None]
     assert not Booking.objects.exists()
+
+
+def test_the_system_cancels_and_refuses_with_its_reason_in_the_audit_trail(
+    alice, room, approval_room, root, book
+):
+    from cocotte.bookings.rules import System
+
+    day = day_ahead(9)
+    booking = book(alice, room, paris(day, 10), paris(day, 11))
+    request = book(alice, approval_room, paris(day, 10), paris(day, 11))
+    system = System(decided_by=root, reason="Compte supprimé")
+
+    services.cancel(booking, by=system)
+    services.refuse(request, by=system, reason="Bureau attribué au lauréat")
+
+    cancelled = AuditEntry.objects.get(action="booking.cancelled", object_id=booking.pk)
+    assert cancelled.data == {"system": True, "reason": "Compte supprimé"}
+    refused = AuditEntry.objects.get(action="booking.refused", object_id=request.pk)
+    assert refused.data == {"system": True, "reason": "Bureau attribué au lauréat"}

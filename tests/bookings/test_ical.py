@@ -565,6 +565,6 @@ def test_calendar_url_is_absolute_with_or_without_a_request(alice, settings):
     path = member_url(alice)
     request = RequestFactory().get("/profil/", secure=True, headers={"host": "cocotte.example.fr"})
     assert ical.calendar_url(request, alice) == f"https://cocotte.example.fr{path}"
-    settings.SITE_URL = "https://reservations.hautesterres.fr"
+    settings.COCOTTE_PUBLIC_URL = "https://reservations.hautesterres.fr"
     assert ical.calendar_url(None, alice) == f"https://reservations.hautesterres.fr{path}"
     assert path == f"/calendrier/membre/{alice.profile.calendar_key}.ics"

@@ -57,14 +57,14 @@ def test_a_member_books_the_morning_of_a_desk_at_a_site_with_a_lunch_break(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer la réservation")
     check_a11y(page)
-    expect(page.locator("dl")).to_contain_text("09:00 – 12:00")
+    expect(page.locator("dl")).to_contain_text("de 9 h 00 à 12 h 00")
     page.get_by_role("button", name="Confirmer", exact=True).click()
 
     page.wait_for_url("**/mes-reservations/")
     check_a11y(page)
     expect(page.get_by_role("status")).to_contain_text("C’est réservé.")
     expect(page.locator(".card").filter(has_text="Poste Fenêtre")).to_contain_text(
-        re.compile(r"09:00 – 12:00")
+        re.compile(r"de 9 h 00 à 12 h 00")
     )
     booking = Booking.objects.get(member=alice)
     assert (booking.start, booking.end, booking.status) == (

@@ -40,14 +40,14 @@ def test_book_move_and_cancel_a_room(new_page, screen, site, room, alice, verifi
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer la réservation")
     check_a11y(page)
-    expect(page.locator("dl")).to_contain_text("10:00 – 11:30")
+    expect(page.locator("dl")).to_contain_text("de 10 h 00 à 11 h 30")
     page.get_by_role("button", name="Confirmer", exact=True).click()
 
     page.wait_for_url("**/mes-reservations/")
     check_a11y(page)
     expect(page.get_by_role("status")).to_contain_text("C’est réservé.")
     booked = card(page, "Salle-Reunion")
-    expect(booked).to_contain_text("10:00 – 11:30")
+    expect(booked).to_contain_text("de 10 h 00 à 11 h 30")
     booking = Booking.objects.get(member=alice)
     assert (booking.start, booking.end, booking.status) == (
         paris(day, 10),
@@ -66,7 +66,7 @@ def test_book_move_and_cancel_a_room(new_page, screen, site, room, alice, verifi
     page.wait_for_url("**/mes-reservations/")
     check_a11y(page)
     expect(page.get_by_role("status")).to_contain_text("Réservation déplacée.")
-    expect(card(page, "Salle-Reunion")).to_contain_text("14:00 – 15:00")
+    expect(card(page, "Salle-Reunion")).to_contain_text("de 14 h 00 à 15 h 00")
     booking.refresh_from_db()
     assert (booking.start, booking.end) == (paris(day, 14), paris(day, 15))
 
@@ -118,7 +118,9 @@ def test_a_weekly_series_skips_the_week_another_member_holds(page, logged_in, si
 
     page.wait_for_url("**/mes-reservations/")
     check_a11y(page)
-    expect(page.get_by_role("status")).to_contain_text("3 réservation(s) enregistrée(s) ; 1 occurrence(s)")
+    expect(page.get_by_role("status")).to_contain_text(
+        "3 réservations enregistrées. 1 occurrence non réservée."
+    )
     expect(page.locator(".card").filter(has_text="série")).to_have_count(3)
     mine = Booking.objects.filter(member=alice, status=Booking.Status.CONFIRMED).order_by("start")
     assert [b.start for b in mine] == [paris(day_ahead(d), 10) for d in (3, 17, 24)]

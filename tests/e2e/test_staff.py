@@ -25,6 +25,10 @@ def test_staff_approve_a_request_and_block_a_resource(
     visit(page, "/")
 
     page.get_by_role("link", name="Planning de l’équipe").click()
+    page.wait_for_url("**/equipe/planning/")  # the index: what waits at each site
+    check_a11y(page)
+    expect(page.get_by_role("link", name="1 demande à traiter")).to_be_visible()
+    page.get_by_role("link", name=f"Ouvrir le planning de {site.name}").click()
     page.wait_for_url(f"**/equipe/planning/{site.slug}/")
     check_a11y(page)
     pending = page.locator(".card").filter(has_text="Alice Martin")
@@ -63,5 +67,6 @@ def test_staff_approve_a_request_and_block_a_resource(
     page.wait_for_url(f"**/equipe/planning/{site.slug}/?date={blocked_day.isoformat()}*")
     check_a11y(page)
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=re.compile(room.name)))
-    expect(row.locator("td.blocked")).to_have_count(8)  # 08:00–12:00 in half hours
+    expect(row.locator("td.blocked")).to_have_count(1)  # 08:00–12:00, one cell over its half hours
+    expect(row.locator("td.blocked")).to_have_attribute("colspan", "8")
     expect(row.locator("td.blocked").first).to_contain_text("Peinture des murs")

@@ -77,3 +77,27 @@ def linked_assets(html: str) -> list[str]:
         elif tag == "script" and attrs.get("src"):
             urls.append(attrs["src"])
     return urls
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style", "title")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style", "title")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def text_of(response) -> str:
+    """The page's text as a reader gets it: no tags, whitespace collapsed."""
+    parser = _Text()
+    parser.feed(response.content.decode())
+    return " ".join(" ".join(parser.parts).split())

@@ -97,7 +97,9 @@ def test_staff_booking_for_an_unknown_member_is_told_next_to_the_email(world, cl
         slot(world.day, step="confirm", member_email="nobody@example.org"),
     )
     assert response.status_code == 400
-    assert_field_error(response, "id_member_email", "Aucun membre actif avec cette adresse.")
+    assert_field_error(
+        response, "id_member_email", "Aucun membre actif ne correspond à « nobody@example.org »."
+    )
     assert counts() == before
 
 
@@ -109,7 +111,7 @@ def test_a_series_with_a_taken_occurrence_is_refused_whole_on_confirm(world, cli
         slot(world.day, "14:00", "15:00", repeat="WEEKLY", count="2", step="confirm"),
     )
     assert response.status_code == 400
-    assert_form_alert(response, "2 occurrence(s) sur 2 ne peuvent pas être réservées.")
+    assert_form_alert(response, "2 occurrences sur 2 ne peuvent pas être réservées.")
     assert counts() == before
 
 

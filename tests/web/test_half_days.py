@@ -69,7 +69,7 @@ def test_a_member_books_a_half_day_or_the_day_through_the_form(client, alice, de
     check = client.post(book_url(desk), {**data, "step": "check"})
 
     assert check.status_code == 200, Page(check.content.decode()).errorlists
-    assert f"{start[0]:02d}:00 – {end[0]:02d}:00" in check.content.decode()  # « Quand » on the confirm page
+    assert f"de {start[0]} h 00 à {end[0]} h 00" in check.content.decode()  # « Quand » on the confirm page
     confirm = client.post(book_url(desk), {**data, "step": "confirm"})
     assert confirm.status_code == 302
     booking = Booking.objects.get(member=alice)

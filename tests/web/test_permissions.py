@@ -1,7 +1,8 @@
 """Who gets what, page by page: every page of the site × every persona, as one table.
 
-Cells: "200", "404", "405"; "login" is a redirect to the login page; "→name" a redirect to that page.
-Someone else's booking, and the planner of a site one does not staff, answer 404: they do not exist.
+Cells: "200", "400", "403", "404", "405"; "login" is a redirect to the login page; "→name" a redirect to that page.
+Someone else's booking answers 404: it does not exist. The planner of a site one does not staff answers 403:
+the site is public, its planner is the team's, and the page says so.
 A refused POST (login, 404, 405) writes nothing; an accepted one that should write, wrote.
 """
 
@@ -14,14 +15,17 @@ from tests.helpers import day_ahead
 from .conftest import PERSONAS, is_login_redirect, redirect_target, state
 
 GET, POST = "GET", "POST"
-OK, NF, NA, LOGIN = "200", "404", "405", "login"
+OK, BAD, FB, NF, NA, LOGIN = "200", "400", "403", "404", "405", "login"
 MINE, PROFILE, PLANNER, HOME = "→bookings:mine", "→accounts:profile", "→planner:site", "→home"
+TEAM = "→planner:index"  # where the team lands once logged in
 
 # fmt: off
 ROWS = [
     # label                          method URL name                  anonymous alice    bob      sophie   carol    root
     ("home",                         GET,  "home",                    OK,       OK,      OK,      OK,      OK,      OK),
     ("home: POST",                   POST, "home",                    NA,       NA,      NA,      NA,      NA,      NA),
+    ("site page",                    GET,  "spaces:site",             OK,       OK,      OK,      OK,      OK,      OK),
+    ("site page: POST",              POST, "spaces:site",             NA,       NA,      NA,      NA,      NA,      NA),
     ("grid",                         GET,  "bookings:grid",           OK,       OK,      OK,      OK,      OK,      OK),
     ("grid: POST",                   POST, "bookings:grid",           NA,       NA,      NA,      NA,      NA,      NA),
     ("book: page",                   GET,  "bookings:book",           LOGIN,    OK,      OK,      OK,      OK,      OK),
@@ -37,16 +41,20 @@ ROWS = [
     ("cancel series: submit",        POST, "bookings:cancel_series",  LOGIN,    MINE,    NF,      MINE,    NF,      MINE),
     ("profile: page",                GET,  "accounts:profile",        LOGIN,    OK,      OK,      OK,      OK,      OK),
     ("profile: submit",              POST, "accounts:profile",        LOGIN,    PROFILE, PROFILE, PROFILE, PROFILE, PROFILE),
+    ("my data",                      GET,  "accounts:my_data",        LOGIN,    OK,      OK,      OK,      OK,      OK),
+    ("my data: POST",                POST, "accounts:my_data",        LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("delete account: page",         GET,  "accounts:delete_account", LOGIN,    OK,      OK,      OK,      OK,      OK),
+    ("delete account: wrong pass",   POST, "accounts:delete_account", LOGIN,    BAD,     BAD,     BAD,     BAD,     BAD),
     ("renew calendar",               POST, "accounts:renew_calendar", LOGIN,    PROFILE, PROFILE, PROFILE, PROFILE, PROFILE),
     ("renew calendar: GET",          GET,  "accounts:renew_calendar", LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("create token",                 POST, "accounts:create_token",   LOGIN,    OK,      OK,      OK,      OK,      OK),
     ("create token: GET",            GET,  "accounts:create_token",   LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("revoke token",                 POST, "accounts:revoke_token",   LOGIN,    PROFILE, NF,      NF,      NF,      NF),
-    ("revoke token: GET",            GET,  "accounts:revoke_token",   LOGIN,    NA,      NA,      NA,      NA,      NA),
-    ("planner index",                GET,  "planner:index",           LOGIN,    NF,      NF,      PLANNER, PLANNER, OK),
-    ("planner: murat",               GET,  "planner:site",            LOGIN,    NF,      NF,      OK,      NF,      OK),
-    ("planner: allanche",            GET,  "planner:site",            LOGIN,    NF,      NF,      NF,      OK,      OK),
-    ("block",                        POST, "planner:block",           LOGIN,    NF,      NF,      PLANNER, NF,      PLANNER),
+    ("revoke token: confirm page",   GET,  "accounts:revoke_token",   LOGIN,    OK,      NF,      NF,      NF,      NF),
+    ("planner index",                GET,  "planner:index",           LOGIN,    FB,      FB,      OK,      OK,      OK),
+    ("planner: murat",               GET,  "planner:site",            LOGIN,    FB,      FB,      OK,      FB,      OK),
+    ("planner: allanche",            GET,  "planner:site",            LOGIN,    FB,      FB,      FB,      OK,      OK),
+    ("block",                        POST, "planner:block",           LOGIN,    FB,      FB,      PLANNER, FB,      PLANNER),
     ("block: GET",                   GET,  "planner:block",           LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("approve",                      POST, "planner:approve",         LOGIN,    NF,      NF,      PLANNER, NF,      PLANNER),
     ("approve: GET",                 GET,  "planner:approve",         LOGIN,    NA,      NA,      NA,      NA,      NA),
@@ -63,8 +71,8 @@ ROWS = [
     ("member feed: POST",            POST, "calendar:member",         NA,       NA,      NA,      NA,      NA,      NA),
     ("resource feed",                GET,  "calendar:resource",       OK,       OK,      OK,      OK,      OK,      OK),
     ("resource feed: unknown",       GET,  "calendar:resource",       NF,       NF,      NF,      NF,      NF,      NF),
-    ("login",                        GET,  "account_login",           OK,       MINE,    MINE,    MINE,    MINE,    MINE),
-    ("signup",                       GET,  "account_signup",          OK,       MINE,    MINE,    MINE,    MINE,    MINE),
+    ("login",                        GET,  "account_login",           OK,       MINE,    MINE,    TEAM,    TEAM,    TEAM),
+    ("signup",                       GET,  "account_signup",          OK,       MINE,    MINE,    TEAM,    TEAM,    TEAM),
 ]
 # fmt: on
 
@@ -88,6 +96,7 @@ ARGS = {
     "planner: allanche": lambda w: [w.other_site.slug],
     "member feed: unknown key": lambda w: {"key": "x" * 43},
     "resource feed: unknown": lambda w: {"site_slug": w.site.slug, "resource_slug": "nope"},
+    "spaces:site": lambda w: [w.site.slug],
     "bookings:grid": lambda w: [w.site.slug],
     "bookings:book": lambda w: [w.site.slug, w.room.pk],
     "bookings:move": lambda w: [w.booking.pk],
@@ -128,6 +137,7 @@ def post_data(world, label):
             "language": "fr",
         },
         "create token": {"name": "script"},
+        "delete account: wrong pass": {"confirmation": "pas le bon"},
         "block": {  # the planner's block form has the prefix "block"
             "block-resource": world.room.pk,
             "block-date": day_ahead(30).isoformat(),
@@ -165,7 +175,7 @@ def test_permission_matrix(world, login, row, persona):
     before = everyone(world)
     response = client.get(url) if method == GET else client.post(url, post_data(world, label))
     assert_answer(response, expected)
-    if method == POST and expected in (LOGIN, NF, NA):
+    if method == POST and expected in (LOGIN, BAD, FB, NF, NA):
         assert everyone(world) == before, "a refused request wrote something"
     elif label in WRITES:
         assert everyone(world) != before, "an accepted request wrote nothing"

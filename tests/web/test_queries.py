@@ -22,6 +22,8 @@ def pages(data):
         # name: (who, URL)
         "home": ("member", reverse("home")),
         "home, anonymous": (None, reverse("home")),
+        "site page": ("member", reverse("spaces:site", args=[site.slug])),
+        "site page, anonymous": (None, reverse("spaces:site", args=[site.slug])),
         "grid, day": ("member", reverse("bookings:grid", args=[site.slug]) + f"?date={day}"),
         "grid, week": ("member", reverse("bookings:grid", args=[site.slug]) + f"?date={day}&vue=semaine"),
         "grid, filtered": (
@@ -54,6 +56,8 @@ def count_queries(client, url):
 PAGES = [
     "home",
     "home, anonymous",
+    "site page",
+    "site page, anonymous",
     "grid, day",
     "grid, week",
     "grid, filtered",
@@ -70,8 +74,10 @@ PAGES = [
 # At most, whatever the data (a site's hours and closures come from the process's cache of calendars, see
 # spaces.opening: the grid and booking pages ran 2 more before).
 MOST_QUERIES = {
-    "home": 5,
-    "home, anonymous": 2,
+    "home": 7,  # sites, their resources, hours and closures (prefetched), the session, the user, the roles
+    "home, anonymous": 4,
+    "site page": 8,
+    "site page, anonymous": 5,
     "grid, day": 9,
     "grid, week": 9,
     "grid, filtered": 10,

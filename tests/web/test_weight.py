@@ -27,6 +27,7 @@ def member_pages(data):
     grid = reverse("bookings:grid", args=[site.slug])
     return {
         "home": reverse("home"),
+        "site page": reverse("spaces:site", args=[site.slug]),
         "grid, day": f"{grid}?date={day}",
         "grid, week": f"{grid}?date={day}&vue=semaine",
         "book": reverse("bookings:book", args=[site.slug, data.resources[0].pk])
@@ -36,7 +37,7 @@ def member_pages(data):
     }
 
 
-PAGES = ["home", "grid, day", "grid, week", "book", "my bookings", "profile"]
+PAGES = ["home", "site page", "grid, day", "grid, week", "book", "my bookings", "profile"]
 
 
 def weigh(client, url) -> tuple[int, dict[str, int]]:

@@ -16,6 +16,8 @@ from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
+from cocotte.core import navigation
+
 
 @dataclass(frozen=True)
 class PublicSite:
@@ -39,6 +41,11 @@ def on_public_address(url: str) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request):
+        # A `next` address wins (allauth reads it before asking here); else the page the apps gave this
+        # person (core.navigation: the team lands on its planner), else LOGIN_REDIRECT_URL.
+        return navigation.landing_for(request.user) or super().get_login_redirect_url(request)
+
     def format_email_subject(self, subject: str) -> str:
         prefix = app_settings.EMAIL_SUBJECT_PREFIX  # ACCOUNT_EMAIL_SUBJECT_PREFIX, when one is set
         if prefix is None:

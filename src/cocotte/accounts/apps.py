@@ -6,12 +6,12 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "cocotte.accounts"
     label = "accounts"
-    verbose_name = _("Comptes")
+    verbose_name = _("Membres et accès")  # allauth's section is already « Comptes »
 
     def ready(self):
         from cocotte.core import navigation
 
-        from . import permissions
+        from . import gdpr, permissions  # noqa: F401 — gdpr registers the account's own part
         from .models import Profile, User
 
         navigation.register(_("Mon profil"), "accounts:profile", visible=permissions.is_member, order=40)

@@ -3,8 +3,12 @@
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from cocotte.core import phones
 
 from .models import Consent, Organisation, Profile
 
@@ -81,6 +85,17 @@ class SignupForm(ProfileFieldsMixin):
         required=True,
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each consent links to the text it accepts (opened beside the form, which keeps what was typed).
+        for name, url_name, label in (
+            ("accept_terms", "terms", _("Lire les conditions d’utilisation (nouvel onglet)")),
+            ("accept_privacy", "privacy", _("Lire la politique de confidentialité (nouvel onglet)")),
+        ):
+            self.fields[name].help_text = format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>', reverse(url_name), label
+            )
+
     def signup(self, request, user):
         self.save_profile(user)
         ip = request.META.get("REMOTE_ADDR") or None
@@ -114,7 +129,7 @@ class ProfileForm(ProfileFieldsMixin):
             "status": profile.status,
             "organisation": profile.organisation.name if profile.organisation else "",
             "commune": profile.commune,
-            "phone": profile.phone,
+            "phone": phones.as_written(profile.phone),
             "language": profile.language,
         }
         return cls(data=data, initial=initial)
@@ -127,3 +142,27 @@ class ApiTokenForm(forms.Form):
         help_text=_("Pour le reconnaître : « agenda », « script »…"),
         error_messages={"required": _("Donnez un nom au jeton.")},
     )
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting an account asks who is there: the password, or the e-mail address for an account that
+    logs in by code only."""
+
+    confirmation = forms.CharField(
+        label=_("Votre mot de passe (ou, sans mot de passe, votre adresse e-mail)"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_confirmation(self):
+        given = self.cleaned_data["confirmation"]
+        if self.user.has_usable_password():
+            if not self.user.check_password(given):
+                raise forms.ValidationError(_("Mot de passe incorrect : le compte n’est pas supprimé."))
+        elif given.strip().lower() != self.user.email.lower():
+            raise forms.ValidationError(_("Ce n’est pas l’adresse de ce compte : il n’est pas supprimé."))
+        return given

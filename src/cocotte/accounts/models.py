@@ -135,9 +135,9 @@ class Profile(models.Model):
         return str(self.user)
 
     def calendar_url(self, request=None) -> str:
-        """The absolute address of the private feed (from the request's host, else settings.SITE_URL)."""
+        """The absolute address of the private feed (from the request's host, else COCOTTE_PUBLIC_URL)."""
         path = reverse("calendar:member", kwargs={"key": self.calendar_key})
-        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
+        return request.build_absolute_uri(path) if request is not None else settings.COCOTTE_PUBLIC_URL + path
 
     def renew_calendar_key(self) -> str:
         """Revoke the private calendar address by giving it a new secret."""

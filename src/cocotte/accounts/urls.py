@@ -9,4 +9,6 @@ urlpatterns = [
     path("calendrier/renouveler/", views.renew_calendar, name="renew_calendar"),
     path("jetons/", views.create_token, name="create_token"),
     path("jetons/<int:token_id>/revoquer/", views.revoke_token, name="revoke_token"),
+    path("mes-donnees/", views.my_data, name="my_data"),
+    path("supprimer/", views.delete_account, name="delete_account"),
 ]

@@ -1,13 +1,20 @@
-"""The member's own pages: profile, private calendar address, API tokens."""
+"""The member's own pages: profile, private calendar address, API tokens, their data and its erasure."""
+
+import json
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import ApiTokenForm, ProfileForm
+from . import gdpr
+from .forms import ApiTokenForm, DeleteAccountForm, ProfileForm
 from .models import ApiToken
 
 
@@ -58,9 +65,39 @@ def create_token(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def revoke_token(request, token_id: int):
+    """GET asks for confirmation (a program using the token loses its access); POST revokes."""
     token = get_object_or_404(ApiToken.objects.live(), pk=token_id, user=request.user)
+    if request.method == "GET":
+        return render(request, "accounts/revoke_token.html", {"token": token})
     token.revoke()
     messages.success(request, _("Jeton « %(name)s » révoqué.") % {"name": token.name})
     return redirect("accounts:profile")
+
+
+@login_required
+@require_http_methods(["GET"])
+def my_data(request):
+    """Everything the platform holds on the member, as a JSON file (GDPR, art. 15 and 20)."""
+    data = gdpr.export(request.user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    name = f"cocotte-mes-donnees-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    """Delete one's account: confirmed by the password, then anonymised everywhere (accounts.gdpr)."""
+    form = DeleteAccountForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        gdpr.erase(request.user)
+        logout(request)
+        messages.success(request, _("Votre compte est supprimé. Merci d’être passé par nos lieux."))
+        return redirect("home")
+    return render(request, "accounts/delete_account.html", {"form": form}, status=400 if form.errors else 200)

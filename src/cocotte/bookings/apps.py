@@ -10,15 +10,20 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from datetime import timedelta
 
-        from cocotte.accounts import permissions
+        from cocotte.accounts import gdpr, permissions
         from cocotte.core import navigation, scheduler
 
         from . import events, hooks, notifications, tasks
+        from . import gdpr as bookings_gdpr
+
+        gdpr.register("bookings", export=bookings_gdpr.export, erase=bookings_gdpr.erase)
 
         navigation.register(_("Mes réservations"), "bookings:mine", visible=permissions.is_member, order=20)
         navigation.register(
             _("Planning de l’équipe"), "planner:index", visible=permissions.is_any_site_staff, order=30
         )
+        navigation.register_landing("planner:index", visible=permissions.is_any_site_staff, order=10)
+        navigation.register_landing("bookings:mine", visible=permissions.is_member, order=20)
 
         # Names are what deliveries are recorded under: never rename one (see hooks.subscribe).
         hooks.subscribe("bookings.emails", notifications.email_members)

@@ -12,19 +12,18 @@ they re-read what was committed.
 import contextlib
 import logging
 import re
-from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
+from cocotte.core.formats import describe_deadline, describe_period, format_day, format_time  # noqa: F401
 from cocotte.core.timeutils import zone
 
+from . import rules
 from .models import Booking, BookingSeries
 
 logger = logging.getLogger(__name__)
@@ -49,49 +48,6 @@ def speaking_to(member, site):
     """Render in the member's language and the site's time zone."""
     with translation.override(language_of(member)), timezone.override(zone(site.timezone)):
         yield
-
-
-def format_day(day: date) -> str:
-    """« mardi 8 décembre 2026 », « mardi 1er décembre 2026 » (in English: the English catalogue's format)."""
-    fmt = pgettext("format de date des e-mails (date de Django)", "l j F Y")
-    if day.day == 1 and translation.get_language() == "fr":
-        fmt = fmt.replace("j", r"j\e\r", 1)  # French writes the first of the month « 1er »
-    return date_format(day, fmt)
-
-
-def format_time(value: datetime) -> str:
-    """« 10 h 00 », « 9 h 30 », in the active time zone."""
-    return date_format(
-        timezone.localtime(value), pgettext("format d’heure des e-mails (date de Django)", r"G \h i")
-    )
-
-
-def describe_period(start: datetime, end: datetime) -> str:
-    """A booking's period as people say it, in the active time zone and language."""
-    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
-    first_day = local_start.date()
-    if local_start.time() == time(0) and local_end.time() == time(0):  # whole days: an office by the month
-        last_day = local_end.date() - timedelta(days=1)
-        if last_day == first_day:
-            return _("%(day)s, toute la journée") % {"day": format_day(first_day)}
-        return _("du %(first)s au %(last)s inclus") % {
-            "first": format_day(first_day),
-            "last": format_day(last_day),
-        }
-    if local_end.date() == first_day or (
-        local_end.time() == time(0) and local_end.date() == first_day + timedelta(1)
-    ):
-        return _("%(day)s, de %(start)s à %(end)s") % {
-            "day": format_day(first_day),
-            "start": format_time(start),
-            "end": format_time(end),
-        }
-    return _("du %(first)s à %(start)s au %(last)s à %(end)s") % {
-        "first": format_day(first_day),
-        "start": format_time(start),
-        "last": format_day(local_end.date()),
-        "end": format_time(end),
-    }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -119,7 +75,14 @@ def _booking_context(booking: Booking) -> dict:
         "day": format_day(local_start.date()),
         "pending": booking.status == Status.PENDING,
         "booked_by_team": booking.booked_by_id not in (None, booking.member_id),
+        # Said only while it is ahead: an e-mail never promises a deadline already passed.
+        "deadline": _deadline_ahead(booking),
     }
+
+
+def _deadline_ahead(booking: Booking) -> str:
+    deadline = rules.change_deadline(booking)
+    return describe_deadline(deadline) if deadline > timezone.now() else ""
 
 
 def _ics(booking: Booking) -> tuple[str, bytes, str]:
@@ -265,7 +228,6 @@ def send_series_booked(series: BookingSeries, bookings, skipped):
             ],
             "pending": any(b.status == Status.PENDING for b in bookings),
             "booked_by_team": series.booked_by_id not in (None, series.member_id),
-            "notice_hours": series.resource.cancellation_notice_hours,
         }
         message = make_message("series_booked", series.member, site, context)
         message.send()

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from cocotte.accounts.search import find_people
 from cocotte.core.timeutils import at_local, zone
 from cocotte.spaces.models import Equipment, Resource
 
@@ -86,10 +87,13 @@ class SlotForm(forms.Form):
         required=False,
         help_text=_("Occurrences en tout, la première comprise."),
     )
-    member_email = forms.EmailField(
-        label=_("Pour le membre (e-mail)"),
+    member_email = forms.CharField(
+        label=_("Pour le membre (nom ou e-mail)"),
         required=False,
-        help_text=_("Laissez vide pour réserver à votre nom."),
+        max_length=254,
+        help_text=_(
+            "Un nom, une partie de nom ou l’adresse e-mail ; laissez vide pour réserver à votre nom."
+        ),
     )
     note = forms.CharField(
         label=_("Note pour l’équipe"),
@@ -105,13 +109,14 @@ class SlotForm(forms.Form):
         "month": {"start": "date", "end": "months"},
     }
 
-    def __init__(self, *args, resource: Resource, staff: bool = False, **kwargs):
+    def __init__(self, *args, resource: Resource, staff: bool = False, moving: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.resource = resource
         self.kind = {Unit.HALF_DAY: "part", Unit.DAY: "part", Unit.MONTH: "month"}.get(resource.unit, "time")
-        keep = {"date", "note", "repeat", "count"}
+        # Moving a booking changes its period only: no repetition, no other member, its note kept as it is.
+        keep = {"date"} if moving else {"date", "note", "repeat", "count"}
         keep |= {"time": {"start_time", "end_time"}, "part": {"part"}, "month": {"months"}}[self.kind]
-        if staff:
+        if staff and not moving:
             keep.add("member_email")
         if self.kind == "month":
             keep -= {"repeat", "count"}
@@ -161,9 +166,19 @@ class SlotForm(forms.Form):
         if not email:
             return None
         member = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-        if member is None:
-            raise forms.ValidationError(_("Aucun membre actif avec cette adresse."))
-        return member
+        if member is not None:
+            return member
+        found = find_people(email)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise forms.ValidationError(
+                _("Aucun membre actif ne correspond à « %(text)s ».") % {"text": email}
+            )
+        raise forms.ValidationError(
+            _("Plusieurs membres correspondent : %(people)s. Précisez, par exemple avec l’adresse e-mail.")
+            % {"people": " ; ".join(f"{p.get_full_name() or p.email} ({p.email})" for p in found)}
+        )
 
     def clean(self):
         data = super().clean()

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,23 @@ class Cell:
     places_left: int = 0
     href: str = ""  # a free cell: where it leads
     text: str = ""  # a free cell: its accessible name (day), or the hidden words after « libre » (week)
+    span: int = 1  # columns it covers: a booking over many cells shows its name once
+
+
+MERGED_STATES = {"busy", "mine", "pending", "blocked", "closed", "past", "full"}
+
+
+def _merged(cells: list[Cell]) -> list[Cell]:
+    """Neighbouring cells that say the same thing (one booking, a lunch break, the past) as one cell."""
+    result: list[Cell] = []
+    for cell in cells:
+        last = result[-1] if result else None
+        if last and cell.state in MERGED_STATES and (last.state, last.label) == (cell.state, cell.label):
+            last.end = cell.end
+            last.span += 1
+        else:
+            result.append(cell)
+    return result
 
 
 @dataclass
@@ -89,7 +107,9 @@ def _label(busy: schedule.Busy, viewer, names: dict[int, str]) -> tuple[str, str
     return "busy", _("occupé")
 
 
-def _cell(entry: schedule.Availability, start: datetime, end: datetime, viewer, names, opening) -> Cell:
+def _cell(entry: schedule.Availability, start: datetime, end: datetime, viewer, names, opening, now) -> Cell:
+    if end <= now:  # gone: neither closed nor taken, just past
+        return Cell(start, end, "past", _("passé"))
     if entry.resource.unit != Resource.Unit.MONTH and not any(s <= start and end <= e for s, e in opening):
         # Closed time, such as a lunch break, even inside a free day or a day booking that spans it.
         return Cell(start, end, "closed", _("fermé"))
@@ -152,6 +172,7 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
             columns.append((cursor, min(cursor + COLUMN, span[1])))
             cursor += COLUMN
     rows = []
+    now = timezone.now()
     day_names = _DayNames()
     for entry in entries:
         resource = entry.resource
@@ -162,23 +183,27 @@ def build(site: Site, day: date, *, viewer, week: bool = False, show_names: bool
         for col_start, col_end in columns:
             if week:
                 free_here = [s for s in entry.free if s.start < col_end and col_start < s.end]
-                state = (
-                    "free"
-                    if free_here
-                    else ("closed" if calendar.day_span(col_start.astimezone(tz).date()) is None else "busy")
-                )
-                label = _("libre") if free_here else (_("fermé") if state == "closed" else _("complet"))
+                if free_here:
+                    state, label = "free", _("libre")
+                elif col_end <= now:
+                    state, label = "past", _("passé")
+                elif calendar.day_span(col_start.astimezone(tz).date()) is None:
+                    state, label = "closed", _("fermé")
+                else:
+                    state, label = "busy", _("complet")
                 cell = Cell(col_start, col_end, state, label)
                 if free_here:
                     local = col_start.astimezone(tz)
                     cell.href = f"?date={local:%Y-%m-%d}&vue=jour"
                     cell.text = f" — {resource.name}, {day_names[local.date(), 'l j F']}"
             else:
-                cell = _cell(entry, col_start, col_end, viewer, names, opening)
+                cell = _cell(entry, col_start, col_end, viewer, names, opening, now)
                 if cell.state == "free":
                     local = col_start.astimezone(tz)
                     cell.href = f"{book_url}?debut={quote(local.isoformat(), safe='/')}"
                     cell.text = _("Réserver %(r)s à %(t)s") % {"r": resource.name, "t": f"{local:%H:%M}"}
             row.cells.append(cell)
+        if not week:
+            row.cells = _merged(row.cells)
         rows.append(row)
     return Grid(site=site, start=start, end=end, columns=columns, rows=rows, week=week)

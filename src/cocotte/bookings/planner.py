@@ -1,17 +1,23 @@
 """The team's planner: every resource of their sites with who booked what, pending requests, blocks.
 
-Only the staff of a site (or an admin) reach these pages; everyone else gets a 404, as if they did not exist.
+Only the staff of a site (or an admin) reach these pages; anyone else is told, with a 403, that they are the
+team's. Someone's booking that one may not manage answers 404, as if it did not exist.
 """
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cocotte.accounts import permissions
+from cocotte.core.timeutils import day_bounds, local_date, zone
 from cocotte.spaces.models import Site
 
 from . import services
@@ -26,7 +32,7 @@ def _staff_site(request, site_slug: str) -> Site:
         Site.objects.prefetch_related("opening_hours", "closures"), slug=site_slug, is_active=True
     )
     if not permissions.is_site_staff(request.user, site.pk):
-        raise Http404
+        raise PermissionDenied(_("Cette page est réservée à l’équipe de ce lieu."))
     return site
 
 
@@ -36,12 +42,38 @@ def index(request):
     sites = Site.objects.filter(is_active=True)
     if not permissions.is_admin(request.user):
         sites = sites.filter(pk__in=permissions.staffed_site_ids(request.user))
-    sites = list(sites)
+    now = timezone.now()
+    sites = list(
+        sites.annotate(
+            pending=Count(
+                "resources__bookings",
+                filter=Q(
+                    resources__bookings__status=Booking.Status.PENDING, resources__bookings__end__gt=now
+                ),
+            )
+        )
+    )
     if not sites:
-        raise Http404
-    if len(sites) == 1:
-        return redirect("planner:site", sites[0].slug)
-    return render(request, "bookings/planner_index.html", {"sites": sites})
+        raise PermissionDenied(_("Le planning est réservé à l’équipe des lieux."))
+    # Today's arrivals at each site, in its own zone: who comes, when, for what.
+    today = {}
+    for site_ in sites:
+        start, end = day_bounds(local_date(now, zone(site_.timezone)), zone(site_.timezone))
+        today[site_.pk] = (start, end)
+    arrivals = {site_.pk: [] for site_ in sites}
+    if sites:
+        window = Q()
+        for pk, (start, end) in today.items():
+            window |= Q(resource__site_id=pk, start__lt=end, end__gt=start)
+        for booking in (
+            Booking.objects.live()
+            .filter(window)
+            .select_related("resource", "member")
+            .order_by("start", "resource__name")[:500]
+        ):
+            arrivals[booking.resource.site_id].append(booking)
+    entries = [{"site": s, "pending": s.pending, "arrivals": arrivals[s.pk]} for s in sites]
+    return render(request, "bookings/planner_index.html", {"entries": entries})
 
 
 @login_required
@@ -120,10 +152,18 @@ def block(request, site_slug: str):
         except BookingError as error:
             form.add_error(None, error.message)
             conflicts = error.details
+            people = get_user_model().objects.in_bulk({c["member"] for c in conflicts})
+            for conflict in conflicts:  # whose booking is in the way: the team will have to tell them
+                person = people.get(conflict["member"])
+                conflict["name"] = (person.get_full_name() or person.email) if person else ""
         else:
             messages.success(
                 request,
-                _("%(resource)s est indisponible sur cette période ; %(n)s réservation(s) annulée(s).")
+                ngettext(
+                    "%(resource)s est indisponible sur cette période ; %(n)s réservation annulée.",
+                    "%(resource)s est indisponible sur cette période ; %(n)s réservations annulées.",
+                    len(cancelled),
+                )
                 % {"resource": data["resource"].name, "n": len(cancelled)},
             )
             return redirect("planner:site", current.slug)

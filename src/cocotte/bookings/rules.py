@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from cocotte.accounts import permissions
 from cocotte.core import intervals
+from cocotte.core.formats import describe_deadline
 from cocotte.core.timeutils import at_local, is_aware, local_date, zone
 from cocotte.spaces.models import Resource
 from cocotte.spaces.opening import OpeningCalendar
@@ -222,16 +223,35 @@ def check_may_manage(by, booking: Booking) -> None:
         raise Forbidden(_("Vous ne pouvez pas modifier cette réservation."))
 
 
+def change_deadline(booking: Booking) -> datetime:
+    """Until when its member may move or cancel a booking: a request until it starts; a confirmed booking
+    until the resource's cancellation notice before it starts."""
+    if booking.status == Status.CONFIRMED:
+        return booking.start - booking.resource.cancellation_notice
+    return booking.start
+
+
+def may_change(by, booking: Booking, now: datetime) -> bool:
+    """Whether `check_before_deadline` lets `by` move or cancel the booking now: pages offer only that."""
+    try:
+        check_before_deadline(by, booking, now)
+    except InvalidBooking:
+        return False
+    return True
+
+
 def check_before_deadline(by, booking: Booking, now: datetime) -> None:
     """Members change or cancel before the resource's cancellation notice; the site's staff at any time."""
     if acts_as_staff(by, booking.resource.site_id):
         return
     if booking.start <= now:
         raise InvalidBooking(_("Cette réservation a déjà commencé."), code="already_started")
-    if booking.status == Status.CONFIRMED and now > booking.start - booking.resource.cancellation_notice:
+    if booking.status == Status.CONFIRMED and now > change_deadline(booking):
+        with timezone.override(zone(booking.resource.site.timezone)):
+            deadline = describe_deadline(change_deadline(booking))
         raise InvalidBooking(
-            _("Le délai est passé : les changements se font au plus tard %(hours)s h avant le début.")
-            % {"hours": booking.resource.cancellation_notice_hours},
+            _("Le délai est passé : elle se déplaçait ou s’annulait jusqu’au %(deadline)s.")
+            % {"deadline": deadline},
             code="deadline_passed",
         )
 

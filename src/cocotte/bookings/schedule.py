@@ -181,7 +181,9 @@ def availability(
             continue
         # An office by the month is its tenant's day and night.
         open_time = [(start, end)] if resource.unit == Unit.MONTH else opening[site.pk]
-        open_time = intervals.clip(open_time, max(start, now), min(end, horizon)) if horizon > now else []
+        # Free time starts on the resource's unit (the one under way may still be booked), never at 12:18.
+        earliest = max(start, rules.earliest_start(resource, now, tz))
+        open_time = intervals.clip(open_time, earliest, min(end, horizon)) if horizon > now else []
         if resource.is_pooled:
             free_time = intervals.subtract(open_time, blocked)
             taken = intervals.occupancy(booked)

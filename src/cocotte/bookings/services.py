@@ -28,6 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cocotte.accounts import permissions
 from cocotte.core import intervals
@@ -224,9 +225,13 @@ def _audit_many(by, action: str, objects, describe) -> None:
     )
 
 
-def _system_note(by) -> dict:
-    """What the audit trail adds when the system acts: on whose decision, and why."""
-    return {"system": True, "reason": by.reason} if isinstance(by, System) else {}
+def _system_note(by, *, reason: str | None = None) -> dict:
+    """What the audit trail adds when the system acts: on whose decision, and why; with `reason`, the
+    change's own reason too (a cancellation's), which the system's fills when it is empty."""
+    note = {} if reason is None else {"reason": reason}
+    if isinstance(by, System):
+        note = {"system": True, "reason": reason or by.reason}
+    return note
 
 
 def check_booking(*, resource: Resource, member, start: datetime, end: datetime, by=None) -> None:
@@ -378,7 +383,11 @@ def book_series(
         free = [o for o in occurrences if o.is_free]
         if refused and (not skip_conflicts or not free):
             raise Conflict(
-                _("%(n)s occurrence(s) sur %(total)s ne peuvent pas être réservées.")
+                ngettext(
+                    "%(n)s occurrence sur %(total)s ne peut pas être réservée.",
+                    "%(n)s occurrences sur %(total)s ne peuvent pas être réservées.",
+                    len(refused),
+                )
                 % {"n": len(refused), "total": len(occurrences)},
                 code="series_conflict",
                 details=[
@@ -506,7 +515,7 @@ def cancel(booking: Booking, *, by, reason: str = "") -> Booking:
         if reason:
             current.staff_reason = reason
         current.save(update_fields=["status", "staff_reason", "updated_at"])
-        audit(person(by), "booking.cancelled", current, reason=reason, **_system_note(by))
+        audit(person(by), "booking.cancelled", current, **_system_note(by, reason=reason))
         hooks.run_participants(hooks.Change(Kind.CANCELLED, [current], by, {"reason": reason}))
         events.record(
             Kind.CANCELLED,
@@ -580,7 +589,7 @@ def _decide(booking: Booking, *, by, status: str, reason: str) -> Booking:
         current.status = status
         current.staff_reason = reason
         current.save(update_fields=["status", "staff_reason", "updated_at"])
-        audit(person(by), f"booking.{status}", current, reason=reason, **_system_note(by))
+        audit(person(by), f"booking.{status}", current, **_system_note(by, reason=reason))
         kind = Kind.APPROVED if status == Status.CONFIRMED else Kind.REFUSED
         hooks.run_participants(hooks.Change(kind, [current], by, {"reason": reason}))
         events.record(kind, by=by, bookings=[current], status=status)
@@ -637,9 +646,20 @@ def block(
         if in_the_way and not cancel_conflicting:
             tz = zone(row.site.timezone)
             raise Conflict(
-                _("%(n)s réservation(s) occupent cette période.") % {"n": len(in_the_way)},
+                ngettext(
+                    "%(n)s réservation occupe cette période.",
+                    "%(n)s réservations occupent cette période.",
+                    len(in_the_way),
+                )
+                % {"n": len(in_the_way)},
                 details=[
-                    {"booking": b.pk, "start": b.start, "end": b.end, "label": local_label(b.start, tz)}
+                    {
+                        "booking": b.pk,
+                        "member": b.member_id,
+                        "start": b.start,
+                        "end": b.end,
+                        "label": local_label(b.start, tz),
+                    }
                     for b in in_the_way
                 ],
             )

@@ -7,17 +7,17 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cocotte.accounts import permissions
+from cocotte.core.formats import describe_deadline, describe_period
 from cocotte.core.timeutils import zone
 from cocotte.spaces.models import Resource, Site
 
@@ -84,9 +84,9 @@ def grid(request, site_slug: str):
     return render(request, "bookings/grid.html", context, status=status)
 
 
-def _slot_form(request, resource, data=None, initial=None):
+def _slot_form(request, resource, data=None, initial=None, *, moving=False):
     staff = permissions.is_site_staff(request.user, resource.site_id)
-    return SlotForm(data, initial=initial, resource=resource, staff=staff)
+    return SlotForm(data, initial=initial, resource=resource, staff=staff, moving=moving)
 
 
 def _member(request, form):
@@ -113,6 +113,8 @@ def book(request, site_slug: str, resource_id: int):
         )
 
     form = _slot_form(request, resource, request.POST)
+    if request.POST.get("edit"):  # "Modifier" on the confirm step: back to the form, as it was filled
+        return render(request, "bookings/book.html", {"site": site, "resource": resource, "form": form})
     if form.is_valid():
         data = form.cleaned_data
         member = _member(request, form)
@@ -134,11 +136,22 @@ def book(request, site_slug: str, resource_id: int):
                     "member": member,
                     "occurrences": occurrences,
                     "free_count": sum(1 for o in occurrences if o.is_free),
+                    **_deadline_of(resource, data["start"], by=request.user),
                 },
             )
     return render(
         request, "bookings/book.html", {"site": site, "resource": resource, "form": form}, status=400
     )
+
+
+def _deadline_of(resource, start, *, by) -> dict:
+    """Until when the booking about to be made can be changed, said before it is confirmed."""
+    planned = Booking(resource=resource, start=start, status=rules.initial_status(resource, by))
+    deadline = rules.change_deadline(planned)
+    if deadline <= timezone.now():
+        return {"deadline": "", "deadline_passed": True}
+    with timezone.override(zone(resource.site.timezone)):
+        return {"deadline": describe_deadline(deadline), "deadline_passed": False}
 
 
 def _check(request, resource, member, data) -> list[recurrence.Occurrence]:
@@ -173,15 +186,38 @@ def _confirm(request, resource, member, data):
         )
         messages.success(
             request,
-            _("%(n)s réservation(s) enregistrée(s) ; %(skipped)s occurrence(s) non réservée(s).")
-            % {"n": len(result.bookings), "skipped": len(result.skipped)},
+            " ".join(
+                [
+                    ngettext(
+                        "%(n)s réservation enregistrée.",
+                        "%(n)s réservations enregistrées.",
+                        len(result.bookings),
+                    )
+                    % {"n": len(result.bookings)},
+                    ngettext(
+                        "%(n)s occurrence non réservée.",
+                        "%(n)s occurrences non réservées.",
+                        len(result.skipped),
+                    )
+                    % {"n": len(result.skipped)},
+                ]
+            ),
         )
     else:
         booking = services.book(**common)
-        if booking.status == Booking.Status.PENDING:
+        if member != request.user:
+            messages.success(
+                request,
+                _("Réservé pour %(name)s, qui en reçoit la confirmation par e-mail.")
+                % {"name": member.get_full_name() or member.email},
+            )
+        elif booking.status == Booking.Status.PENDING:
             messages.success(request, _("Demande envoyée : l’équipe du site vous répondra par e-mail."))
         else:
             messages.success(request, _("C’est réservé. Un e-mail de confirmation vous est envoyé."))
+    if member != request.user:  # the team booked for someone: back to their planner, on that day
+        local_day = timezone.localtime(data["start"], zone(resource.site.timezone)).date()
+        return redirect(reverse("planner:site", args=[resource.site.slug]) + f"?date={local_day.isoformat()}")
     return redirect("bookings:mine")
 
 
@@ -192,35 +228,55 @@ def mine(request):
     mine_ = Booking.objects.filter(member=request.user).select_related("resource__site")
     upcoming = list(mine_.filter(end__gt=now, status__in=Booking.LIVE).order_by("start", "id")[:200])
     past = mine_.exclude(end__gt=now, status__in=Booking.LIVE).order_by("-start", "-id")
-    page = Paginator(past, 20).get_page(request.GET.get("page"))
-    _describe(upcoming, cards=True)
+    page = _PastPage(past, request.GET.get("page"))
+    _describe(upcoming, cards=True, by=request.user)
     _describe(page.object_list)
     return render(request, "bookings/mine.html", {"upcoming": upcoming, "past": page})
 
 
-def _describe(bookings, *, cards: bool = False) -> None:
-    """Write each booking's words and links once, in its site's zone, for the template to print: the
-    template's date filters, `{% url %}` and `{% timezone %}` in every card were most of the page's time."""
-    days: dict = {}
+class _PastPage:
+    """A page of past bookings, newest first, without counting them all: a member of ten years has
+    thousands, and COUNT(*) over them was most of the page's time. Previous and next, no total."""
 
-    def day(value, fmt):
-        key = (value.date(), fmt)
-        if key not in days:
-            days[key] = date_format(value, fmt)
-        return days[key]
+    size = 20
 
-    until = _("jusqu’au")
+    def __init__(self, rows, number):
+        try:
+            self.number = max(1, min(int(number or 1), 10_000))
+        except ValueError:
+            self.number = 1
+        offset = (self.number - 1) * self.size
+        found = list(rows[offset : offset + self.size + 1])
+        self.object_list = found[: self.size]
+        self.has_next = len(found) > self.size
+        self.has_previous = self.number > 1
+        self.previous_page_number = self.number - 1
+        self.next_page_number = self.number + 1
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __bool__(self):
+        return bool(self.object_list) or self.has_previous
+
+    def has_other_pages(self):
+        return self.has_next or self.has_previous
+
+
+def _describe(bookings, *, cards: bool = False, by=None) -> None:
+    """Write each booking's words and links once, in its site's zone, for the template to print (core.formats,
+    one way of saying a period everywhere). Cards say until when the booking can be changed, and offer Move
+    and Cancel only while `by` may still use them."""
+    now = timezone.now()
     for booking in bookings:
-        tz = zone(booking.resource.site.timezone)
-        start, end = booking.start.astimezone(tz), booking.end.astimezone(tz)
-        if not cards:  # a row of the past: "j F Y, H:i – H:i"
-            booking.period = f"{day(start, 'j F Y')}, {start:%H:%M} – {end:%H:%M}"
-            continue
-        when = f"{day(start, 'l j F Y')}, {start:%H:%M} – {end:%H:%M}"
-        if end.date() != start.date():
-            when += f" ({until} {day(end, 'j F Y')})"
-        booking.when = when
-        booking.moment = f"{day(start, 'j F')} {start:%H:%M}"
+        with timezone.override(zone(booking.resource.site.timezone)):
+            booking.when = describe_period(booking.start, booking.end)
+            if not cards:
+                continue
+            booking.moment = describe_deadline(booking.start)
+            booking.changeable = rules.may_change(by, booking, now)
+            deadline = rules.change_deadline(booking)
+            booking.deadline = describe_deadline(deadline) if booking.changeable and deadline > now else ""
         booking.move_url = reverse("bookings:move", args=[booking.pk])
         booking.cancel_url = reverse("bookings:cancel", args=[booking.pk])
         if booking.series_id:
@@ -242,9 +298,9 @@ def move(request, booking_id: int):
     if request.method == "GET":
         initial = SlotForm.initial_for(resource, booking.start, booking.end)
         initial["months"] = max(1, round((booking.end - booking.start) / timedelta(days=30.4)))
-        form = _slot_form(request, resource, initial=initial)
+        form = _slot_form(request, resource, initial=initial, moving=True)
         return render(request, "bookings/move.html", {"booking": booking, "form": form})
-    form = _slot_form(request, resource, request.POST)
+    form = _slot_form(request, resource, request.POST, moving=True)
     if form.is_valid():
         try:
             services.move(
@@ -282,7 +338,11 @@ def cancel_series(request, series_id: int):
         raise Http404(error.message) from error
     if request.method == "POST":
         result = services.cancel_series(series, by=request.user)
-        messages.success(request, _("%(n)s occurrence(s) annulée(s).") % {"n": len(result.cancelled)})
+        count = len(result.cancelled)
+        messages.success(
+            request,
+            ngettext("%(n)s occurrence annulée.", "%(n)s occurrences annulées.", count) % {"n": count},
+        )
         for occurrence, error in result.kept:
             messages.error(
                 request,

@@ -59,3 +59,21 @@ def entries() -> list[Entry]:
 def items_for(user) -> list[Item]:
     """What this user's menu shows, in order."""
     return [Item(e.label, reverse(e.url_name), e.method) for e in entries() if e.visible(user)]
+
+
+# --- where a person lands after logging in ---------------------------------------------------------------
+
+_landings: dict[str, tuple[int, Callable[[object], bool]]] = {}
+
+
+def register_landing(url_name: str, *, visible: Callable[[object], bool], order: int = 100) -> None:
+    """The page this person lands on after logging in, if `visible` says so; the lowest order wins
+    (the team's planner before one's own bookings)."""
+    _landings[url_name] = (order, visible)
+
+
+def landing_for(user) -> str | None:
+    for url_name, (_order, visible) in sorted(_landings.items(), key=lambda item: (item[1][0], item[0])):
+        if visible(user):
+            return reverse(url_name)
+    return None

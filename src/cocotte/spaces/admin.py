@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from cocotte.accounts import permissions
 from cocotte.accounts.models import Role, User
 
-from .models import Closure, Equipment, Network, OpeningHours, Resource, Site
+from . import photos
+from .models import Closure, Equipment, Network, OpeningHours, Resource, Site, SitePhoto
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -16,6 +17,36 @@ class OpeningHoursInline(admin.TabularInline):
 
 class ClosureInline(admin.TabularInline):
     model = Closure
+    extra = 0
+
+
+class SitePhotoForm(forms.ModelForm):
+    """An uploaded photo is checked and resized before it is stored (spaces.photos)."""
+
+    class Meta:
+        model = SitePhoto
+        fields = ["image", "alt_text", "alt_text_en", "position"]
+
+    def clean_image(self):
+        image = self.cleaned_data["image"]
+        if image and "image" in self.changed_data:
+            self._versions = photos.resized(image)
+        return image
+
+    def save(self, commit=True):
+        photo = super().save(commit=False)
+        if versions := getattr(self, "_versions", None):
+            large, thumbnail = versions
+            photo.image.save(large.name, large, save=False)
+            photo.thumbnail.save(thumbnail.name, thumbnail, save=False)
+        if commit:
+            photo.save()
+        return photo
+
+
+class SitePhotoInline(admin.StackedInline):
+    model = SitePhoto
+    form = SitePhotoForm
     extra = 0
 
 
@@ -76,7 +107,41 @@ class SiteAdmin(admin.ModelAdmin):
     list_filter = ["network", "is_active"]
     search_fields = ["name", "city"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [OpeningHoursInline, ClosureInline]
+    inlines = [OpeningHoursInline, ClosureInline, SitePhotoInline]
+    fieldsets = [
+        (None, {"fields": ["network", "name", "slug", "is_active", "opened_on", "team"]}),
+        (
+            _("Page publique"),
+            {
+                "description": _(
+                    "Ce que lit un visiteur. Écrivez en français ; la version anglaise, si elle est vide, "
+                    "affiche le français."
+                ),
+                "fields": [
+                    ("description", "description_en"),
+                    ("audience", "audience_en"),
+                    ("extra_services", "extra_services_en"),
+                    ("directions", "directions_en"),
+                ],
+            },
+        ),
+        (
+            _("Adresse et contact"),
+            {
+                "fields": [
+                    "street",
+                    ("postal_code", "city"),
+                    ("latitude", "longitude"),
+                    ("email", "phone"),
+                    ("contact_name", "contact_role", "contact_role_en"),
+                ]
+            },
+        ),
+        (
+            _("Calendrier"),
+            {"fields": ["timezone", "half_day_split", "closed_on_public_holidays", "holiday_subdivision"]},
+        ),
+    ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -85,7 +150,8 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(Equipment)
 class EquipmentAdmin(admin.ModelAdmin):
-    search_fields = ["name"]
+    list_display = ["name", "name_en"]
+    search_fields = ["name", "name_en"]
     prepopulated_fields = {"slug": ["name"]}
 
 
@@ -93,7 +159,7 @@ class EquipmentAdmin(admin.ModelAdmin):
 class ResourceAdmin(admin.ModelAdmin):
     list_display = ["name", "site", "kind", "seats", "capacity", "unit", "requires_approval", "is_active"]
     list_filter = ["site", "kind", "unit", "requires_approval", "is_active"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "name_en", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["equipment"]
     list_select_related = ["site"]

@@ -26,6 +26,29 @@ SITES = [
         "et de visioconférence, espace de convivialité et Fablab.",
         "street": "Rue du Faubourg Notre-Dame",
         "opened_on": date(2019, 9, 2),
+        "page": {
+            "description_en": "Hautes Terres Communauté's second telecentre: open space, offices, meeting and "
+            "videoconference rooms, a lounge and a Fablab.",
+            "audience": "Télétravailleurs salariés ou indépendants, porteurs de projet et créateurs d’entreprise, "
+            "entreprises et associations du territoire qui cherchent une salle ou un bureau.",
+            "audience_en": "Employed and freelance teleworkers, people starting a business, and the area's "
+            "companies and associations looking for a room or an office.",
+            "extra_services": "Cycle de formation à la création d’entreprise (agréé)\nAccompagnement des "
+            "porteurs de projet par la chargée de mission\nForum du télétravail et rencontres\nConcours "
+            "Start’up Chef",
+            "extra_services_en": "Accredited business-creation training cycle\nSupport for project holders by "
+            "the project officer\nTeleworking forum and meetups\nStart’up Chef contest",
+            "directions": "À cinq minutes à pied de la gare SNCF de Murat (ligne Clermont-Ferrand – Aurillac). "
+            "Parking gratuit rue du Faubourg Notre-Dame. Locaux de plain-pied, accessibles en fauteuil.",
+            "directions_en": "Five minutes' walk from Murat railway station (Clermont-Ferrand – Aurillac line). "
+            "Free parking in rue du Faubourg Notre-Dame. Step-free, wheelchair-accessible premises.",
+            "latitude": "45.110300",
+            "longitude": "2.866400",
+            "phone": "04 65 71 00 12",  # a number the ARCEP keeps for fiction
+            "contact_name": "Claire Martin",
+            "contact_role": "chargée de mission",
+            "contact_role_en": "project officer",
+        },
         "hours": {d: [(time(8, 30), time(18, 30))] for d in range(5)},
         "resources": [
             ("open-space", R.OPEN_SPACE, "Open space", 12, 12, U.HALF_DAY, 1, 2, 60, 2, False, []),
@@ -85,6 +108,17 @@ SITES = [
         "description": "Le premier télécentre de Hautes Terres Communauté, ouvert en 2007.",
         "street": "Place de l’Hôtel de Ville",
         "opened_on": date(2007, 3, 1),
+        "page": {
+            "description_en": "Hautes Terres Communauté's first telecentre, opened in 2007.",
+            "audience": "Télétravailleurs et indépendants qui cherchent un poste au calme, au cœur de Murat.",
+            "audience_en": "Teleworkers and freelancers looking for a quiet desk in the heart of Murat.",
+            "directions": "Au rez-de-chaussée de la mairie, place de l’Hôtel de Ville. Fermé entre 12 h 30 et "
+            "13 h 30.",
+            "directions_en": "On the ground floor of the town hall. Closed from 12:30 to 13:30.",
+            "phone": "04 65 71 00 13",
+            "contact_name": "Accueil du télécentre",
+            "contact_role": "",
+        },
         "hours": {d: [(time(9, 0), time(12, 30)), (time(13, 30), time(17, 30))] for d in range(5)},
         "resources": [
             ("open-space", R.OPEN_SPACE, "Open space", 6, 6, U.HALF_DAY, 1, 2, 60, 2, False, []),
@@ -107,7 +141,26 @@ SITES = [
     },
 ]
 
-EQUIPMENT = {"ecran": "Écran", "paperboard": "Paperboard", "visio": "Kit de visioconférence"}
+EQUIPMENT = {
+    "ecran": ("Écran", "Screen"),
+    "paperboard": ("Paperboard", "Flip chart"),
+    "visio": ("Kit de visioconférence", "Videoconference kit"),
+}
+
+# English names of the demo's resources, where they differ from the French.
+RESOURCE_NAMES_EN = {
+    "poste-fenetre": "Window desk",
+    "poste-volcan": "Volcano desk",
+    "bureau-1": "Office 1",
+    "bureau-2": "Office 2",
+    "bureau-a": "Office A",
+    "salle-plomb": "Plomb du Cantal room",
+    "salle-visio": "Puy Mary videoconference room",
+    "convivialite": "Lounge",
+    "imprimante-3d": "3D printer",
+    "decoupe-laser": "Laser cutter",
+    "salle-reunion": "Meeting room",
+}
 
 
 @transaction.atomic
@@ -120,8 +173,8 @@ def seed(context):
         },
     )
     equipment = {
-        slug: Equipment.objects.get_or_create(slug=slug, defaults={"name": name})[0]
-        for slug, name in EQUIPMENT.items()
+        slug: Equipment.objects.get_or_create(slug=slug, defaults={"name": name, "name_en": name_en})[0]
+        for slug, (name, name_en) in EQUIPMENT.items()
     }
     sites = []
     for spec in SITES:
@@ -136,6 +189,7 @@ def seed(context):
                 "city": "Murat",
                 "email": f"{spec['slug']}@cocotte.test",
                 "opened_on": spec["opened_on"],
+                **spec["page"],
             },
         )
         if created:
@@ -159,6 +213,7 @@ def seed(context):
                 defaults={
                     "kind": kind,
                     "name": name,
+                    "name_en": RESOURCE_NAMES_EN.get(slug, ""),
                     "seats": seats,
                     "capacity": capacity,
                     "unit": unit,

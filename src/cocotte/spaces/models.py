@@ -2,10 +2,12 @@
 
 import uuid
 from datetime import time, timedelta
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -50,7 +52,38 @@ class Site(models.Model):
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="sites")
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(unique=True)
-    description = models.TextField(_("description"), blank=True)
+    # What a visitor reads on the site's public page. Staff write French, and English when they can: an
+    # empty English text falls back to the French (core.i18n.localized).
+    description = models.TextField(
+        _("présentation"), blank=True, help_text=_("Ce qu’est le lieu, en quelques phrases.")
+    )
+    description_en = models.TextField(_("présentation (anglais)"), blank=True)
+    audience = models.TextField(
+        _("pour qui"),
+        blank=True,
+        help_text=_("Télétravailleurs, porteurs de projet, entreprises du territoire…"),
+    )
+    audience_en = models.TextField(_("pour qui (anglais)"), blank=True)
+    extra_services = models.TextField(
+        _("autres services"),
+        blank=True,
+        help_text=_(
+            "Un service par ligne (accompagnement à la création, formation, événements…) ; les espaces "
+            "réservables sont listés d’eux-mêmes."
+        ),
+    )
+    extra_services_en = models.TextField(_("autres services (anglais)"), blank=True)
+    directions = models.TextField(
+        _("comment venir"), blank=True, help_text=_("Accès, stationnement, transports, accessibilité.")
+    )
+    directions_en = models.TextField(_("comment venir (anglais)"), blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    contact_name = models.CharField(
+        _("contact"), max_length=120, blank=True, help_text=_("La personne à joindre, telle qu’affichée.")
+    )
+    contact_role = models.CharField(_("fonction du contact"), max_length=120, blank=True)
+    contact_role_en = models.CharField(_("fonction du contact (anglais)"), max_length=120, blank=True)
     street = models.CharField(_("adresse"), max_length=200)
     postal_code = models.CharField(_("code postal"), max_length=10)
     city = models.CharField(_("commune"), max_length=120)
@@ -86,6 +119,19 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("spaces:site", args=[self.slug])
+
+    def map_url(self) -> str:
+        """The site on OpenStreetMap: its point when staff gave one, else a search for its address."""
+        if self.latitude is not None and self.longitude is not None:
+            return (
+                f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}"
+                f"#map=17/{self.latitude}/{self.longitude}"
+            )
+        address = f"{self.street}, {self.postal_code} {self.city}"
+        return "https://www.openstreetmap.org/search?" + urlencode({"query": address})
 
     def team(self):
         """The people who hold a staff role over this site (site staff and project officers)."""
@@ -160,10 +206,40 @@ class Closure(models.Model):
         return f"{self.reason} ({self.start_date} – {self.end_date})"
 
 
+class SitePhoto(models.Model):
+    """A photo of a site for its public page, resized when staff upload it (spaces.photos)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(
+        _("photo"), upload_to="sites/photos/", width_field="width", height_field="height"
+    )
+    thumbnail = models.ImageField(upload_to="sites/thumbnails/", editable=False)
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    alt_text = models.CharField(
+        _("texte alternatif"),
+        max_length=250,
+        help_text=_(
+            "Ce que montre la photo, pour qui ne la voit pas (« L’open space, 12 postes face aux monts »)."
+        ),
+    )
+    alt_text_en = models.CharField(_("texte alternatif (anglais)"), max_length=250, blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre d’affichage"), default=0)
+
+    class Meta:
+        verbose_name = _("photo du lieu")
+        verbose_name_plural = _("photos du lieu")
+        ordering = ["site", "position", "pk"]
+
+    def __str__(self):
+        return self.alt_text
+
+
 class Equipment(models.Model):
     """Something a resource offers: a screen, a videoconference kit, a laser cutter's extraction…"""
 
     name = models.CharField(_("nom"), max_length=100, unique=True)
+    name_en = models.CharField(_("nom (anglais)"), max_length=100, blank=True)
     slug = models.SlugField(unique=True)
 
     class Meta:
@@ -195,8 +271,10 @@ class Resource(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="resources")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("nom"), max_length=200)
+    name_en = models.CharField(_("nom (anglais)"), max_length=200, blank=True)
     slug = models.SlugField()
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (anglais)"), blank=True)
     seats = models.PositiveSmallIntegerField(
         _("nombre de personnes"), default=1, validators=[MinValueValidator(1)]
     )

@@ -8,6 +8,7 @@ recorded on the booking (see `bookings.tasks.remind`).
 import logging
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from cocotte.bookings.tasks import due_tomorrow, remind
 
@@ -26,6 +27,13 @@ class Command(BaseCommand):
             except Exception:  # one bad address must not stop the others; cron hears of it below
                 logger.exception("Reminder of booking %s failed", booking.pk)
                 failed += 1
-        self.stdout.write(f"{sent} rappel(s) envoyé(s).")
+        self.stdout.write(ngettext("%(n)s rappel envoyé.", "%(n)s rappels envoyés.", sent) % {"n": sent})
         if failed:
-            raise CommandError(f"{failed} rappel(s) en échec : voir le journal.")
+            raise CommandError(
+                ngettext(
+                    "%(n)s rappel en échec : voir le journal.",
+                    "%(n)s rappels en échec : voir le journal.",
+                    failed,
+                )
+                % {"n": failed}
+            )
