@@ -7,6 +7,7 @@ from django.http import Http404
 from django.urls import re_path
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -117,6 +118,55 @@ def domain_error(request, exc: DomainError):
     return response
 
 
+# pydantic's messages are English whatever the caller reads: the common kinds, in the request's language
+# (LocaleMiddleware: Accept-Language, else French). Kinds not listed keep pydantic's words.
+_DATETIME = gettext_lazy("Une date et une heure ISO 8601 sont attendues (2026-12-08T10:00:00+01:00).")
+_DATE = gettext_lazy("Une date AAAA-MM-JJ est attendue.")
+_INTEGER = gettext_lazy("Un nombre entier est attendu.")
+VALIDATION_MESSAGES = {
+    "missing": gettext_lazy("Champ obligatoire."),
+    "int_parsing": _INTEGER,
+    "int_type": _INTEGER,
+    "int_from_float": _INTEGER,
+    "float_parsing": gettext_lazy("Un nombre est attendu."),
+    "bool_parsing": gettext_lazy("true ou false est attendu."),
+    "string_type": gettext_lazy("Un texte est attendu."),
+    "string_too_long": gettext_lazy("Texte trop long : %(max_length)s caractères au plus."),
+    "string_too_short": gettext_lazy("Texte trop court : %(min_length)s caractères au moins."),
+    "greater_than_equal": gettext_lazy("La valeur doit être au moins %(ge)s."),
+    "less_than_equal": gettext_lazy("La valeur doit être au plus %(le)s."),
+    "greater_than": gettext_lazy("La valeur doit dépasser %(gt)s."),
+    "less_than": gettext_lazy("La valeur doit être inférieure à %(lt)s."),
+    "datetime_parsing": _DATETIME,
+    "datetime_type": _DATETIME,
+    "datetime_from_date_parsing": _DATETIME,
+    "date_parsing": _DATE,
+    "date_type": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "timezone_aware": gettext_lazy("Précisez le décalage horaire (…+01:00 ou …Z)."),
+    "literal_error": gettext_lazy("Valeur non permise ; valeurs possibles : %(expected)s."),
+    "enum": gettext_lazy("Valeur non permise ; valeurs possibles : %(expected)s."),
+    "json_invalid": gettext_lazy("Le corps de la requête n’est pas du JSON valide."),
+    "model_attributes_type": gettext_lazy("Un objet JSON est attendu."),
+    "dict_type": gettext_lazy("Un objet JSON est attendu."),
+    "list_type": gettext_lazy("Une liste est attendue."),
+    "extra_forbidden": gettext_lazy("Champ inconnu."),
+}
+
+
+def _message(error: dict) -> str:
+    kind = error.get("type", "")
+    if kind == "value_error":  # raised by our validators, already in the request's language
+        return str(error.get("ctx", {}).get("error") or error.get("msg", "")).removeprefix("Value error, ")
+    template = VALIDATION_MESSAGES.get(kind)
+    if template is None:
+        return error.get("msg", "") or str(_("Donnée invalide."))
+    try:
+        return str(template) % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
@@ -124,10 +174,10 @@ def validation_error(request, exc: ValidationError):
         str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "payload")
     ]
     field = ".".join(location) or None
-    message = first.get("msg", _("Donnée invalide."))
+    message = _message(first) if first else str(_("Donnée invalide."))
     detail = f"{field} : {message}" if field else message
     errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e), "type": e.get("type", "")}
         for e in exc.errors
     ]
     return error(request, 422, detail, "invalid_input", field=field, errors=errors)

@@ -116,3 +116,28 @@ def test_an_address_outside_the_api_keeps_the_sites_html_404(client):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_validation_messages_are_in_the_request_s_language(api, alice, room):
+    body = {"resource": "not a number", "start": "tomorrow", "end": "2026-12-08T10:00:00+01:00"}
+
+    french = api.client.post(
+        "/api/v1/bookings",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={**api.headers(alice), "Accept-Language": "fr"},
+    )
+    english = api.client.post(
+        "/api/v1/bookings",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={**api.headers(alice), "Accept-Language": "en"},
+    )
+
+    assert french.status_code == english.status_code == 422
+    french_msgs = {tuple(e["loc"]): e["msg"] for e in french.json()["errors"]}
+    english_msgs = {tuple(e["loc"]): e["msg"] for e in english.json()["errors"]}
+    assert french_msgs[("body", "payload", "resource")] == "Un nombre entier est attendu."
+    assert english_msgs[("body", "payload", "resource")] == "An integer is expected."
+    assert "ISO 8601" in french_msgs[("body", "payload", "start")]
+    assert french.json()["detail"].startswith("resource : Un nombre entier")

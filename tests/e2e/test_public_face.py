@@ -84,3 +84,18 @@ def test_staff_see_what_waits_then_book_for_a_member_found_by_name(
     check_a11y(page)
     expect(page.get_by_role("status")).to_contain_text("Réservé pour")
     assert Booking.objects.filter(member=alice, resource=room, start=paris(day, 10)).exists()
+
+
+def test_the_day_grid_of_an_opening_day_fits_a_1280_px_screen(new_page, make_site, make_resource):
+    site = make_site("grand", name="Grand tiers-lieu", hours=((time(8), time(20)),))  # 24 half-hours
+    for n in range(8):
+        make_resource(site, f"salle-{n}", name=f"Salle de réunion numéro {n}")
+    page = new_page(viewport={"width": 1280, "height": 800})
+
+    visit(page, f"/reserver/{site.slug}/?date={day_ahead(3).isoformat()}")
+
+    overflow = page.evaluate(
+        "(() => { const r = document.querySelector('.table-wrap'); return r.scrollWidth - r.clientWidth; })()"
+    )
+    assert overflow <= 0, f"the grid scrolls {overflow}px sideways at 1280 px"
+    expect(page.get_by_role("columnheader", name="19 h 30")).to_be_attached()

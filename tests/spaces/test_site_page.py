@@ -242,3 +242,13 @@ def test_a_date_of_the_first_of_the_month_reads_1er_in_french():
 
     with translation.override("fr"):
         assert format_day(date(2027, 1, 1)) == "vendredi 1er janvier 2027"
+
+
+def test_public_holidays_are_named_in_the_reader_s_language(client, make_site):
+    from cocotte.spaces.opening import public_holiday
+
+    site = make_site("ferie", holidays=True)
+    with translation.override("fr"):
+        assert public_holiday(site, date(2027, 3, 29)) == "Lundi de Pâques"
+    with translation.override("en"):
+        assert public_holiday(site, date(2027, 3, 29)) == "Easter Monday"

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cocotte.accounts.search import find_people
+from cocotte.core.i18n import localized
 from cocotte.core.timeutils import at_local, zone
 from cocotte.spaces.models import Equipment, Resource
 
@@ -36,6 +37,11 @@ def in_date_range(value):
         )
 
 
+class _EquipmentChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return localized(obj, "name")  # the English name for an English reader, when staff wrote one
+
+
 class GridFilterForm(forms.Form):
     date = forms.DateField(
         label=_("Jour"),
@@ -50,7 +56,7 @@ class GridFilterForm(forms.Form):
         label=_("Type"), choices=[("", _("Tous")), *list(Resource.Kind.choices)], required=False
     )
     places = forms.IntegerField(label=_("Personnes (au moins)"), min_value=1, max_value=500, required=False)
-    equipement = forms.ModelChoiceField(
+    equipement = _EquipmentChoice(
         label=_("Équipement"),
         queryset=Equipment.objects.all(),
         to_field_name="slug",

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cocotte.core.timeutils import at_local, days, zone
@@ -82,14 +83,16 @@ def _shape(hours_rows, closure_rows) -> tuple[dict, tuple]:
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(subdivision: str, year: int) -> dict[date, str]:
-    return dict(holidays.country_holidays("FR", subdiv=subdivision or None, years=year, language="fr"))
+def _public_holidays(subdivision: str, year: int, language: str) -> dict[date, str]:
+    return dict(holidays.country_holidays("FR", subdiv=subdivision or None, years=year, language=language))
 
 
 def public_holiday(site: Site, day: date) -> str | None:
+    """The holiday's name in the active language (French, or English for an English reader)."""
     if not site.closed_on_public_holidays:
         return None
-    return _public_holidays(site.holiday_subdivision, day.year).get(day)
+    language = "en_US" if (get_language() or "fr").startswith("en") else "fr"
+    return _public_holidays(site.holiday_subdivision, day.year, language).get(day)
 
 
 @dataclass(frozen=True)
