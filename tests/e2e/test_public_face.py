@@ -1,6 +1,7 @@
 """A visitor finds, from the home page, where a place is, when it is open, whom to call and how to book; the
 team's planner index and booking on behalf of a member, as staff use them. At desktop and phone size."""
 
+import re
 from datetime import time
 
 import pytest
@@ -99,3 +100,15 @@ def test_the_day_grid_of_an_opening_day_fits_a_1280_px_screen(new_page, make_sit
     )
     assert overflow <= 0, f"the grid scrolls {overflow}px sideways at 1280 px"
     expect(page.get_by_role("columnheader", name="19 h 30")).to_be_attached()
+
+
+def test_on_a_phone_the_free_slots_come_before_the_grid(new_page, make_site, make_resource):
+    site = make_site("petit", name="Petit tiers-lieu")
+    make_resource(site, "salle", name="Salle")
+    page = new_page(**PHONE)
+
+    visit(page, f"/reserver/{site.slug}/?date={day_ahead(3).isoformat()}")
+
+    list_top = page.get_by_role("heading", name="Créneaux libres, en liste").bounding_box()["y"]
+    grid_top = page.get_by_role("region", name=re.compile("Petit tiers-lieu")).bounding_box()["y"]
+    assert list_top < grid_top
