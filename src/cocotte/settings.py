@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "cocotte.accounts",
     "cocotte.spaces",
     "cocotte.bookings",
+    "cocotte.billing",
     # After our apps, so that our templates (allauth/layouts/…) take precedence over allauth's own.
     "allauth",
     "allauth.account",

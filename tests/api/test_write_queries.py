@@ -20,7 +20,7 @@ def _post(api, member, body):
     return response, statements
 
 
-def test_a_booking_is_created_in_seven_statements_its_delivery_task_included(api, alice, room):
+def test_a_booking_is_created_in_eight_statements_its_price_and_delivery_task_included(api, alice, room):
     day = day_ahead(7)
     # The steady state: the token's use is recorded once a minute, the site's calendar is cached.
     api.post("/bookings", slot(room, paris(day, 8), paris(day, 9)), as_=alice)
@@ -28,8 +28,9 @@ def test_a_booking_is_created_in_seven_statements_its_delivery_task_included(api
     response, statements = _post(api, alice, slot(room, paris(day, 9), paris(day, 10)))
 
     assert response.status_code == 201
-    # token, resource under its lock, what is busy, the booking, the audit entry, the event, its task
-    assert len(statements) == 7, "\n".join(statements)
+    # token, resource under its lock, what is busy, the booking, the audit entry, the event, its task; then,
+    # after the commit, the site's operator for the price (none here: no price line asked)
+    assert len(statements) == 8, "\n".join(statements)
     booking = Booking.objects.get(pk=response.json()["id"])
     event = BookingEvent.objects.latest("pk")
     assert event.bookings == [booking.pk]

@@ -18,7 +18,12 @@ pytestmark = pytest.mark.django_db
 
 def test_the_demo_modules_are_found_lowest_layer_first():
     names = [m.__name__ for m in seeding.demo_modules()]
-    assert names == ["cocotte.accounts.demo", "cocotte.spaces.demo", "cocotte.bookings.demo"]
+    assert names == [
+        "cocotte.accounts.demo",
+        "cocotte.spaces.demo",
+        "cocotte.bookings.demo",
+        "cocotte.billing.demo",
+    ]
 
 
 def test_an_app_above_finds_what_the_apps_below_made():

@@ -79,9 +79,11 @@ def test_book_move_and_cancel_a_room(new_page, screen, site, room, alice, verifi
     check_a11y(page)
     expect(page.get_by_role("status")).to_contain_text("Réservation annulée.")
     expect(page.get_by_text("Aucune réservation à venir.")).to_be_visible()
-    expect(page.get_by_role("table", name="Réservations passées et annulées")).to_contain_text(
-        "Salle-Reunion"
+    called_off = page.get_by_role("heading", name="Annulées ou refusées, à venir").locator(
+        "xpath=following-sibling::ul[1]"
     )
+    expect(called_off).to_contain_text("Salle-Reunion")
+    expect(called_off).to_contain_text("annulée")
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
 

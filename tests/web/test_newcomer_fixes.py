@@ -296,3 +296,27 @@ def test_the_block_form_names_whose_bookings_are_in_the_way(client, sophie, alic
 
     assert response.status_code == 400
     assert "Alice Martin" in text_of(response)
+
+
+# --- my bookings with a long history ----------------------------------------------------------------------
+
+
+def test_my_bookings_shows_the_next_fifty_and_the_cancelled_ones_ahead_apart(client, alice, room):
+    from cocotte.bookings import services
+
+    series = services.book_series(
+        resource=room,
+        member=alice,
+        start=paris(day_ahead(2), 9),
+        end=paris(day_ahead(2), 10),
+        rrule="FREQ=DAILY;COUNT=52",
+    )
+    services.cancel(series.bookings[0], by=alice)
+    client.force_login(alice)
+
+    response = client.get(reverse("bookings:mine"))
+    text = text_of(response)
+
+    assert response.content.decode().count('class="card"') == 50
+    assert "Les 50 prochaines seulement" in text
+    assert "Annulées ou refusées, à venir" in text.split("Passées et annulées")[0]

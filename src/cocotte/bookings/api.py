@@ -22,7 +22,7 @@ from cocotte.core.timeutils import day_bounds, is_aware, zone
 from cocotte.spaces.api import ResourceId, ResourceKind, SiteSlug
 from cocotte.spaces.models import Resource, Site
 
-from . import rules, schedule, services
+from . import hooks, rules, schedule, services
 from .errors import Forbidden, NotFound
 from .models import Block, Booking
 
@@ -250,10 +250,43 @@ class OccurrenceOut(Schema):
     booking: int | None = None
 
 
+class PriceLineOut(Schema):
+    label: str
+    quantity: int
+    unit: str
+    unit_price_excl_vat: str = Field(examples=["12.50"])
+
+
+class PriceOut(Schema):
+    """What the booking costs, as the quote provider (billing) answers; amounts are decimal strings, euros."""
+
+    amount_excl_vat: str = Field(examples=["25.00"])
+    vat: str = Field(examples=["5.00"])
+    total: str = Field(examples=["30.00"])
+    currency: str = Field(examples=["EUR"])
+    vat_rate: str = Field(examples=["20.00"])
+    vat_note: str = Field(description="« TVA non applicable, art. 293 B du CGI » sous franchise, sinon vide.")
+    covered_by: str = Field(description="Ce qui paie : `pay_as_you_go` (à l’unité) pour l’instant.")
+    covered_by_label: str
+    operator: str
+    lines: list[PriceLineOut]
+
+
 class BookingCreatedOut(BookingOut):
     occurrences: list[OccurrenceOut] = Field(
         default_factory=list, description="Pour une série : chaque occurrence, réservée ou non, et pourquoi."
     )
+    price: PriceOut | None = Field(
+        None, description="Son prix (pour une série : celui de la première occurrence), s’il est connu."
+    )
+
+    @staticmethod
+    def resolve_price(obj) -> dict | None:
+        if not isinstance(obj, Booking):
+            return getattr(obj, "price", None)
+        return hooks.quote(
+            hooks.Proposal("book", obj.resource, obj.member, obj.booked_by, obj.start, obj.end)
+        )
 
 
 class BookingIn(Schema):

@@ -10,6 +10,9 @@ again replaces it: a module reloaded in tests does not run twice):
 - **participants** (`register_participant`): run inside the engine's transaction once the booking rows are
   written, with the change (`Change`). They write their own rows (billing takes a card's days); raising a
   `BookingError` refuses the whole change, and nothing of it is kept.
+- **a quote provider** (`register_quote_provider`): asked what a proposal would cost, before the member
+  confirms (the booking page, the API's answers); it returns a plain dict (`amount_excl_vat`, `vat`,
+  `total`, `currency`, `covered_by`, `lines`) or None when it has no price. Billing registers one.
 - **subscribers** (`subscribe`): run after commit by the task worker, once per recorded event
   (`models.BookingEvent`, see `events`), never for a rolled-back change. They send e-mails, schedule
   reminders, tell another app. A subscriber that fails is retried by the next sweep; one that succeeded is
@@ -45,12 +48,25 @@ class Change:
 
 
 _rules: dict[str, Callable[[Proposal], None]] = {}
+_quote_providers: dict[str, Callable[[Proposal], dict | None]] = {}
 _participants: dict[str, Callable[[Change], None]] = {}
 _subscribers: dict[str, Callable[[object], None]] = {}
 
 
 def register_rule(name: str, rule: Callable[[Proposal], None]) -> None:
     _rules[name] = rule
+
+
+def register_quote_provider(name: str, provider: Callable[[Proposal], dict | None]) -> None:
+    _quote_providers[name] = provider
+
+
+def quote(proposal: Proposal) -> dict | None:
+    """What the proposal would cost, from the first provider that prices it; None when none does."""
+    for provider in _quote_providers.values():
+        if (price := provider(proposal)) is not None:
+            return price
+    return None
 
 
 def register_participant(name: str, participant: Callable[[Change], None]) -> None:
@@ -64,8 +80,8 @@ def subscribe(name: str, subscriber: Callable[[object], None]) -> None:
 
 
 def unregister(name: str) -> None:
-    """Remove a rule, participant or subscriber (tests)."""
-    for registry in (_rules, _participants, _subscribers):
+    """Remove a rule, participant, quote provider or subscriber (tests)."""
+    for registry in (_rules, _participants, _quote_providers, _subscribers):
         registry.pop(name, None)
 
 

@@ -135,6 +135,8 @@ class Booking(models.Model):
             models.Index(fields=["resource", "end"], name="bookings_by_resource_end"),
             # "My bookings", newest first.
             models.Index(fields=["member", "-start"], name="bookings_by_member_start"),
+            # "My bookings", the next ones: WHERE member = ? AND end > now, whatever the history before.
+            models.Index(fields=["member", "end"], name="bookings_by_member_end"),
         ]
 
     def __str__(self):

@@ -56,6 +56,15 @@ def check_period(start, end) -> None:
         raise InvalidBooking(_("La fin doit être après le début."), code="invalid_period", field="end")
 
 
+def count_units(resource: Resource, start: datetime, end: datetime) -> int:
+    """How many of the resource's units [start, end) spans (what a price multiplies), or a BookingError."""
+    tz = zone(resource.site.timezone)
+    calendar = OpeningCalendar.for_site(
+        resource.site, local_date(start, tz) - timedelta(1), local_date(end, tz)
+    )
+    return _units(resource, start, end, calendar)
+
+
 def _units(resource: Resource, start: datetime, end: datetime, calendar: OpeningCalendar) -> int:
     """How many booking units [start, end) spans; refuses what is not on the unit or not open."""
     tz = calendar.tz

@@ -22,7 +22,7 @@ from cocotte.core.timeutils import zone
 from cocotte.spaces.models import Resource, Site
 
 from . import grid as booking_grid
-from . import recurrence, rules, services
+from . import hooks, recurrence, rules, services
 from .errors import BookingError, NotFound
 from .forms import GridFilterForm, SlotForm
 from .models import Booking
@@ -137,6 +137,10 @@ def book(request, site_slug: str, resource_id: int):
                     "occurrences": occurrences,
                     "free_count": sum(1 for o in occurrences if o.is_free),
                     **_deadline_of(resource, data["start"], by=request.user),
+                    # What it costs, from the quote provider (billing), before the member confirms.
+                    "price": hooks.quote(
+                        hooks.Proposal("book", resource, member, request.user, data["start"], data["end"])
+                    ),
                 },
             )
     return render(
@@ -226,12 +230,31 @@ def _confirm(request, resource, member, data):
 def mine(request):
     now = timezone.now()
     mine_ = Booking.objects.filter(member=request.user).select_related("resource__site")
-    upcoming = list(mine_.filter(end__gt=now, status__in=Booking.LIVE).order_by("start", "id")[:200])
-    past = mine_.exclude(end__gt=now, status__in=Booking.LIVE).order_by("-start", "-id")
+    # Each list is read along an index, whatever the member's history: the next ones by their end
+    # (bookings_by_member_end), then shown in the order they start; the past ones from now backwards
+    # (bookings_by_member_start); cancelled ones still ahead, apart.
+    upcoming = sorted(
+        mine_.filter(end__gt=now, status__in=Booking.LIVE).order_by("end", "id")[:UPCOMING_SHOWN],
+        key=lambda b: (b.start, b.pk),
+    )
+    past = mine_.filter(start__lt=now).exclude(end__gt=now, status__in=Booking.LIVE).order_by("-start", "-id")
     page = _PastPage(past, request.GET.get("page"))
+    called_off = list(
+        mine_.filter(end__gt=now).exclude(status__in=Booking.LIVE).order_by("end", "id")[:UPCOMING_SHOWN]
+    )
     _describe(upcoming, cards=True, by=request.user)
     _describe(page.object_list)
-    return render(request, "bookings/mine.html", {"upcoming": upcoming, "past": page})
+    _describe(called_off)
+    context = {
+        "upcoming": upcoming,
+        "more_upcoming": len(upcoming) == UPCOMING_SHOWN,
+        "past": page,
+        "called_off": called_off,
+    }
+    return render(request, "bookings/mine.html", context)
+
+
+UPCOMING_SHOWN = 50  # the next ones as cards; the calendar feed and the API give them all
 
 
 class _PastPage:
