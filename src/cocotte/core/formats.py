@@ -4,6 +4,7 @@
 """
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -13,17 +14,28 @@ from django.utils.translation import ngettext, pgettext
 
 def format_day(day: date) -> str:
     """« mardi 8 décembre 2026 », « mardi 1er décembre 2026 » (in English: the English catalogue's format)."""
-    fmt = pgettext("format de date des e-mails (date de Django)", "l j F Y")
-    if day.day == 1 and translation.get_language() == "fr":
-        fmt = fmt.replace("j", r"j\e\r", 1)  # French writes the first of the month « 1er »
-    return date_format(day, fmt)
+    return _day_words(day, translation.get_language())
 
 
 def format_time(value: datetime) -> str:
     """« 10 h 00 », « 9 h 30 », in the active time zone."""
-    return date_format(
-        timezone.localtime(value), pgettext("format d’heure des e-mails (date de Django)", r"G \h i")
-    )
+    local = timezone.localtime(value)
+    return _clock_words(local.hour, local.minute, translation.get_language())
+
+
+# Formatting a date costs tens of microseconds and a page of 50 bookings asks for hundreds: the words of a
+# day, or of a time of day, depend only on it and on the language.
+@lru_cache(maxsize=4096)
+def _day_words(day: date, language: str) -> str:
+    fmt = pgettext("format de date des e-mails (date de Django)", "l j F Y")
+    if day.day == 1 and language == "fr":
+        fmt = fmt.replace("j", r"j\e\r", 1)  # French writes the first of the month « 1er »
+    return date_format(day, fmt)
+
+
+@lru_cache(maxsize=4096)
+def _clock_words(hour: int, minute: int, language: str) -> str:
+    return date_format(time(hour, minute), pgettext("format d’heure des e-mails (date de Django)", r"G \h i"))
 
 
 def describe_period(start: datetime, end: datetime) -> str:
