@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from cocotte.bookings import emails, events, services, tasks
 from cocotte.bookings.errors import Conflict
 from cocotte.bookings.models import Booking, BookingEvent
+from cocotte.core import formats
 from tests.helpers import PARIS, day_ahead, paris
 
 pytestmark = pytest.mark.django_db
@@ -94,26 +95,26 @@ class TestDates:
 
     def test_a_winter_morning(self):
         with translation.override("fr"), timezone.override(PARIS):
-            when = emails.describe_period(paris(date(2026, 12, 8), 10), paris(date(2026, 12, 8), 11, 30))
+            when = formats.describe_period(paris(date(2026, 12, 8), 10), paris(date(2026, 12, 8), 11, 30))
         assert when == "mardi 8 décembre 2026, de 10 h 00 à 11 h 30"
 
     def test_a_summer_afternoon_is_in_paris_time_not_utc(self):
         with translation.override("fr"), timezone.override(PARIS):
-            when = emails.describe_period(paris(date(2027, 7, 6), 14), paris(date(2027, 7, 6), 17))
+            when = formats.describe_period(paris(date(2027, 7, 6), 14), paris(date(2027, 7, 6), 17))
         assert when == "mardi 6 juillet 2027, de 14 h 00 à 17 h 00"
 
     def test_the_first_of_the_month_is_1er(self):
         with translation.override("fr"), timezone.override(PARIS):
-            assert emails.format_day(date(2026, 12, 1)) == "mardi 1er décembre 2026"
+            assert formats.format_day(date(2026, 12, 1)) == "mardi 1er décembre 2026"
 
     def test_a_month_of_office(self):
         with translation.override("fr"), timezone.override(PARIS):
-            when = emails.describe_period(paris(date(2026, 12, 1), 0), paris(date(2027, 1, 1), 0))
+            when = formats.describe_period(paris(date(2026, 12, 1), 0), paris(date(2027, 1, 1), 0))
         assert when == "du mardi 1er décembre 2026 au jeudi 31 décembre 2026 inclus"
 
     def test_in_english_the_names_are_english(self):
         with translation.override("en"), timezone.override(PARIS):
-            day = emails.format_day(date(2026, 12, 1))
+            day = formats.format_day(date(2026, 12, 1))
         assert "Tuesday" in day and "December" in day and "1er" not in day
 
 

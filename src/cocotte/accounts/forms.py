@@ -1,6 +1,5 @@
 """Sign-up and profile forms. Consent is recorded with the version of the text and the time (GDPR)."""
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.urls import reverse
@@ -18,13 +17,10 @@ def clean_french_phone(value: str) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    number = phones.e164(value)
+    if number is None:
         raise forms.ValidationError(_("Numéro de téléphone invalide (exemple : 04 71 20 00 00)."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 class ProfileFieldsMixin(forms.Form):

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cocotte.core.formats import describe_deadline, describe_period, format_day, format_time  # noqa: F401
+from cocotte.core.formats import describe_deadline, describe_period, format_day
 from cocotte.core.timeutils import zone
 
 from . import rules

@@ -22,9 +22,13 @@ def as_written(value: str) -> str:
     )
 
 
+def e164(value: str) -> str | None:
+    """The number as stored and dialled (+33471200000), or None when it is not a valid number."""
+    number = _parsed(value)
+    return None if number is None else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def tel_uri(value: str) -> str:
     """The tel: link of a number, or "" when it is not one."""
-    number = _parsed(value)
-    if number is None:
-        return ""
-    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number = e164(value)
+    return "" if number is None else "tel:" + number

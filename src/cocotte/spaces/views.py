@@ -22,6 +22,7 @@ SERVICES_BY_KIND = {
     Resource.Kind.COMMON_ROOM: _("Espace de convivialité"),
     Resource.Kind.MACHINE: _("Fablab"),
 }
+SERVICE_ORDER = list(dict.fromkeys(SERVICES_BY_KIND.values()))
 CLOSURES_AHEAD = 120  # days of closures listed on a site's page
 
 
@@ -90,8 +91,7 @@ def _services(site: Site, resources, *, extra: bool = True) -> list[str]:
         label = SERVICES_BY_KIND.get(resource.kind)
         if label is not None and label not in offered:
             offered.append(label)
-    order = list(dict.fromkeys(SERVICES_BY_KIND.values()))
-    offered.sort(key=order.index)
+    offered.sort(key=SERVICE_ORDER.index)
     return [str(label) for label in offered] + (localized_lines(site, "extra_services") if extra else [])
 
 
