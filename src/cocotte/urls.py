@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("cocotte.bookings.urls")),
     path("equipe/", include("cocotte.bookings.planner_urls")),
     path("calendrier/", include("cocotte.bookings.feed_urls")),
+    path("facturation/", include("cocotte.billing.urls")),
     path("profil/", include("cocotte.accounts.urls")),
     path("comptes/", include("allauth.urls")),
     path("langue/", set_language, name="set_language"),

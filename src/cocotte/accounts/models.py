@@ -189,6 +189,8 @@ class Role(models.Model):
         JUROR = "juror", _("juré")
         FABLAB_MANAGER = "fablab_manager", _("responsable du Fablab")
         OBSERVER = "observer", _("observateur")
+        # Over ("accounts", organisation id): sees and pays its bills, buys plans for its people.
+        ORGANISATION_MANAGER = "organisation_manager", _("gestionnaire d’une organisation")
         ADMIN = "admin", _("administrateur")
 
     user = models.ForeignKey(User, verbose_name=_("personne"), on_delete=models.CASCADE, related_name="roles")
