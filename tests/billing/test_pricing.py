@@ -61,7 +61,13 @@ def test_an_hour_and_a_half_of_meeting_room_costs_three_half_hours_plus_vat(alic
 
     assert (price["amount_excl_vat"], price["vat"], price["total"]) == ("22.50", "4.50", "27.00")
     assert price["lines"] == [
-        {"label": "Demi-heure de salle", "quantity": 3, "unit": "30min", "unit_price_excl_vat": "7.50"}
+        {
+            "label": "Demi-heure de salle",
+            "quantity": 3,
+            "unit": "30min",
+            "unit_price_excl_vat": "7.50",
+            "covered_by": "pay_as_you_go",
+        }
     ]
     assert price["covered_by"] == "pay_as_you_go"
 

@@ -10,6 +10,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from cocotte.bookings import hooks
 
-        from . import pricing
+        from . import coverage, participant
 
-        hooks.register_quote_provider("billing.prices", pricing.quote)
+        hooks.register_quote_provider("billing.prices", coverage.quote)
+        hooks.register_participant("billing.coverage", participant.participate)

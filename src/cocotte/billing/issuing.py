@@ -170,6 +170,11 @@ def issue(bill: Bill, *, by=None, on: date | None = None) -> Bill:
             raise IssueError(_("Le total est négatif : c’est un avoir qu’il faut établir."))
 
         sequence = _sequence(operator, series_of(operator, bill.kind, on.year))
+        # Read under the series' lock, which a closing takes too: no bill slips into a period being closed.
+        if (closed := closed_until(operator)) and on <= closed:
+            raise IssueError(
+                _("La période jusqu’au %(day)s est clôturée.") % {"day": closed.strftime("%d/%m/%Y")}
+            )
         if sequence.last_issued_on and on < sequence.last_issued_on:
             raise IssueError(
                 _("La série %(series)s a déjà une pièce du %(day)s : la numérotation suit les dates.")

@@ -255,6 +255,10 @@ class PriceLineOut(Schema):
     quantity: int
     unit: str
     unit_price_excl_vat: str = Field(examples=["12.50"])
+    covered_by: str = Field(
+        "pay_as_you_go",
+        description="`pay_as_you_go`, `card`, `day_pass`, `subscription`, `included_hours`, `lease`.",
+    )
 
 
 class PriceOut(Schema):
@@ -266,7 +270,10 @@ class PriceOut(Schema):
     currency: str = Field(examples=["EUR"])
     vat_rate: str = Field(examples=["20.00"])
     vat_note: str = Field(description="« TVA non applicable, art. 293 B du CGI » sous franchise, sinon vide.")
-    covered_by: str = Field(description="Ce qui paie : `pay_as_you_go` (à l’unité) pour l’instant.")
+    covered_by: str = Field(
+        description="Ce qui paie : `pay_as_you_go` (à l’unité), une formule (`card`, `day_pass`, `subscription`, "
+        "`included_hours`, `lease`) ou `mixed` quand la réservation est couverte en partie."
+    )
     covered_by_label: str
     operator: str
     lines: list[PriceLineOut]
@@ -282,7 +289,8 @@ class BookingCreatedOut(BookingOut):
 
     @staticmethod
     def resolve_price(obj) -> dict | None:
-        if not isinstance(obj, Booking):
+        # A participant that priced the booking as it was made (billing) left its price on it.
+        if hasattr(obj, "price") or not isinstance(obj, Booking):
             return getattr(obj, "price", None)
         return hooks.quote(
             hooks.Proposal("book", obj.resource, obj.member, obj.booked_by, obj.start, obj.end)

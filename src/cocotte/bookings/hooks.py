@@ -9,7 +9,8 @@ again replaces it: a module reloaded in tests does not run twice):
   refused by the next one. The Fablab's qualifications are a rule.
 - **participants** (`register_participant`): run inside the engine's transaction once the booking rows are
   written, with the change (`Change`). They write their own rows (billing takes a card's days); raising a
-  `BookingError` refuses the whole change, and nothing of it is kept.
+  `BookingError` refuses the whole change, and nothing of it is kept. A participant that prices what it
+  records leaves the price on the booking as `booking.price` (the quote's shape): the API answers with it.
 - **a quote provider** (`register_quote_provider`): asked what a proposal would cost, before the member
   confirms (the booking page, the API's answers); it returns a plain dict (`amount_excl_vat`, `vat`,
   `total`, `currency`, `covered_by`, `lines`) or None when it has no price. Billing registers one.
