@@ -28,8 +28,8 @@ def test_a_booking_is_created_in_eight_statements_its_price_and_delivery_task_in
     response, statements = _post(api, alice, slot(room, paris(day, 9), paris(day, 10)))
 
     assert response.status_code == 201
-    # token, resource under its lock, what is busy, the booking, the audit entry, the event, its task; then,
-    # after the commit, the site's operator for the price (none here: no price line asked)
+    # token, resource under its lock, what is busy, the booking, the audit entry, billing's look for the
+    # site's operator (none here: nothing more is asked), the event, its task
     assert len(statements) == 8, "\n".join(statements)
     booking = Booking.objects.get(pk=response.json()["id"])
     event = BookingEvent.objects.latest("pk")
@@ -57,3 +57,34 @@ def test_the_team_s_roles_are_read_only_when_a_rule_depends_on_them(api, alice, 
     assert response.status_code == 422
     assert response.json()["code"] == "too_far_ahead"
     assert any("accounts_role" in sql for sql in statements)
+
+
+def test_a_priced_booking_costs_four_statements_more_its_charge_included(api, alice, room):
+    from decimal import Decimal
+
+    from cocotte.billing.models import Charge, Operator, PriceLine, SiteOperator
+
+    operator = Operator.objects.create(
+        name="Télécentre",
+        legal_name="Association Télécentre",
+        mode=Operator.Mode.PRIVATE,
+        street="Place",
+        postal_code="15300",
+        city="Murat",
+        siret="81234567600017",
+    )
+    SiteOperator.objects.create(site=room.site, operator=operator)
+    PriceLine.objects.create(
+        operator=operator, kind=room.kind, unit=room.unit, amount_excl_vat=Decimal("7.50"), label="Salle"
+    )
+    day = day_ahead(7)
+    api.post("/bookings", slot(room, paris(day, 8), paris(day, 9)), as_=alice)
+
+    response, statements = _post(api, alice, slot(room, paris(day, 9), paris(day, 10)))
+
+    assert response.status_code == 201
+    assert response.json()["price"]["amount_excl_vat"] == "15.00"
+    # the eight above, then: the member's profile (category, organisation), their holdings under lock,
+    # the price lines, the charge — priced inside the transaction, never again after it
+    assert len(statements) == 12, "\n".join(statements)
+    assert Charge.objects.filter(source_id=response.json()["id"]).count() == 1

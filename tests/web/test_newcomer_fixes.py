@@ -23,11 +23,22 @@ def slot(day, start="09:00", end="10:00", **extra):
 # --- 2. deadlines -------------------------------------------------------------------------------------
 
 
+def soon_within_the_notice():
+    """A whole hour inside the room's 24 h notice and inside the site's opening (8:00–20:00), whatever the
+    time the tests run at: in two hours or so, or tomorrow at 8:00 when that falls after 19:00."""
+    soon = (timezone.localtime(timezone.now(), PARIS) + timedelta(hours=2)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    if soon.hour < 8 or soon.hour >= 19:
+        next_day = soon.date() if soon.hour < 8 else soon.date() + timedelta(days=1)
+        return paris(next_day, 8)
+    return soon
+
+
 def test_my_bookings_offers_move_and_cancel_only_before_the_deadline_and_says_until_when(
     client, alice, room, book
 ):
-    soon = timezone.localtime(timezone.now(), PARIS) + timedelta(hours=3)  # inside the 24 h notice
-    soon = soon.replace(minute=0, second=0, microsecond=0)
+    soon = soon_within_the_notice()
     late = book(alice, room, soon, soon + timedelta(hours=1))
     early = book(alice, room, paris(day_ahead(5), 10), paris(day_ahead(5), 11))
     client.force_login(alice)
@@ -77,8 +88,7 @@ def test_the_confirm_step_says_until_when_the_booking_can_be_changed(client, ali
 
 
 def test_the_confirmation_e_mail_promises_no_deadline_already_passed(alice, room, book, committed):
-    soon = timezone.localtime(timezone.now(), PARIS) + timedelta(hours=3)
-    soon = soon.replace(minute=0, second=0, microsecond=0)
+    soon = soon_within_the_notice()
     with committed():
         book(alice, room, soon, soon + timedelta(hours=1))
 
