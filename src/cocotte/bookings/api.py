@@ -108,14 +108,15 @@ Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 MemberId = Annotated[int, Field(json_schema_extra={"minimum": 1, "examples": [1]})]
 
 
-def _example_slot(day_offset: int, start_hour: int, end_hour: int) -> tuple[str, str]:
-    """A slot on a weekday ahead, in the default zone, as a client writes it (with its offset). Computed when
-    the document is, so that its examples stay ahead of whoever reads it: a fixed date would soon be past."""
+def _example_slot(working_days_ahead: int, start_hour: int, end_hour: int) -> tuple[str, str]:
+    """A slot on the n-th working day ahead (most sites close at the weekend), in the default zone, as a client
+    writes it (with its offset). Computed when the document is, so that its examples stay ahead of whoever reads
+    it: a fixed date would soon be past. Counting working days keeps two examples on two days, whatever today is."""
     tz = zone(settings.TIME_ZONE)
-    today = timezone.localdate(timezone=tz)
-    day = today + timedelta(days=day_offset)
-    while day.weekday() >= 5:  # a working day: most sites close at the weekend
+    day = timezone.localdate(timezone=tz)
+    while working_days_ahead:
         day += timedelta(days=1)
+        working_days_ahead -= day.weekday() < 5
     start, end = (datetime.combine(day, time(hour), tzinfo=tz) for hour in (start_hour, end_hour))
     return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
@@ -131,22 +132,22 @@ def _documented(description: str, *examples):
 
 
 def _booking_example() -> dict:
-    start, end = _example_slot(7, 9, 10)
+    start, end = _example_slot(5, 9, 10)
     return {"resource": 1, "start": start, "end": end, "note": "Réunion d’équipe"}
 
 
 def _series_example() -> dict:
-    start, end = _example_slot(8, 14, 16)
+    start, end = _example_slot(6, 14, 16)
     return {"resource": 1, "start": start, "end": end, "rrule": "FREQ=WEEKLY;COUNT=4", "skip_conflicts": True}
 
 
 def _move_example() -> dict:
-    start, end = _example_slot(9, 10, 11)
+    start, end = _example_slot(7, 10, 11)
     return {"start": start, "end": end}
 
 
 def _block_example() -> dict:
-    start, end = _example_slot(10, 8, 12)
+    start, end = _example_slot(8, 8, 12)
     return {"resource": 1, "start": start, "end": end, "reason": "Entretien du vidéoprojecteur"}
 
 
