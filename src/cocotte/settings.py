@@ -205,6 +205,17 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # What the privacy notice and the terms say, and who answers for personal data (DOMAIN.md, GDPR).
+# Online payment (billing.provider). Without a checkout URL, payments go to no real provider (demo, tests) and a
+# development secret signs them; with one, the shared secret is required (refused at start-up otherwise).
+COCOTTE_PAYMENT_CHECKOUT_URL = os.environ.get("COCOTTE_PAYMENT_CHECKOUT_URL", "").strip()
+COCOTTE_PAYMENT_SECRET = os.environ.get("COCOTTE_PAYMENT_SECRET", "").strip()
+if COCOTTE_PAYMENT_CHECKOUT_URL and not COCOTTE_PAYMENT_SECRET:
+    raise ImproperlyConfigured(
+        "COCOTTE_PAYMENT_CHECKOUT_URL needs COCOTTE_PAYMENT_SECRET, the provider's shared secret."
+    )
+# PayFiP (public mode): the régie's client number at the DGFiP, and T (test) or X (production).
+COCOTTE_PAYFIP_NUMCLI = os.environ.get("COCOTTE_PAYFIP_NUMCLI", "").strip()
+COCOTTE_PAYFIP_MODE = os.environ.get("COCOTTE_PAYFIP_MODE", "T").strip() or "T"
 COCOTTE_TERMS_VERSION = os.environ.get("COCOTTE_TERMS_VERSION", "2026-11")
 COCOTTE_PRIVACY_VERSION = os.environ.get("COCOTTE_PRIVACY_VERSION", "2026-11")
 COCOTTE_DPO_CONTACT = os.environ.get("COCOTTE_DPO_CONTACT", "dpo@hautesterres.fr")

@@ -70,3 +70,10 @@ def test_the_former_name_of_the_public_address_is_not_silently_ignored(tmp_path)
     result = run_check(tmp_path, SITE_URL="https://cocotte.example.org")
     assert result.returncode != 0
     assert "SITE_URL is now called COCOTTE_PUBLIC_URL" in result.stderr
+
+
+def test_a_real_payment_provider_without_its_secret_refuses_to_start(tmp_path):
+    # Else notifications would be checked with the development secret that anyone can read in the code.
+    result = run_check(tmp_path, COCOTTE_PAYMENT_CHECKOUT_URL="https://pay.example.org/v1/sessions")
+    assert result.returncode != 0
+    assert "COCOTTE_PAYMENT_CHECKOUT_URL needs COCOTTE_PAYMENT_SECRET" in result.stderr

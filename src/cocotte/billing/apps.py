@@ -14,3 +14,12 @@ class BillingConfig(AppConfig):
 
         hooks.register_quote_provider("billing.prices", coverage.quote)
         hooks.register_participant("billing.coverage", participant.participate)
+
+        from datetime import timedelta
+
+        from cocotte.core import scheduler
+
+        from . import reminders
+
+        # Daily: each overdue bill's reminder at 15 and 30 days, once ever (see reminders).
+        scheduler.register("billing.reminders", timedelta(days=1), reminders.send_due_reminders)

@@ -124,7 +124,7 @@ def footprint_of(previous: str, content: bytes) -> str:
     return hashlib.sha256(previous.encode() + b"\n" + content).hexdigest()
 
 
-def _sequence(operator: Operator, series: str) -> Sequence:
+def locked_sequence(operator: Operator, series: str) -> Sequence:
     """The series' row, locked until the transaction ends (created on first use)."""
     try:
         with transaction.atomic():
@@ -169,7 +169,7 @@ def issue(bill: Bill, *, by=None, on: date | None = None) -> Bill:
         elif totals.incl_vat < 0:
             raise IssueError(_("Le total est négatif : c’est un avoir qu’il faut établir."))
 
-        sequence = _sequence(operator, series_of(operator, bill.kind, on.year))
+        sequence = locked_sequence(operator, series_of(operator, bill.kind, on.year))
         # Read under the series' lock, which a closing takes too: no bill slips into a period being closed.
         if (closed := closed_until(operator)) and on <= closed:
             raise IssueError(
