@@ -15,6 +15,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from cocotte.accounts.api import router as accounts_router
 from cocotte.accounts.auth import CsrfFailed, anonymous
+from cocotte.billing.api import router as billing_router
 from cocotte.bookings.api import router as bookings_router
 from cocotte.core.errors import DomainError
 from cocotte.spaces.api import router as spaces_router
@@ -90,7 +91,7 @@ api = CocotteAPI(
     title="Cocotte API",
     version="1",
     description=(
-        "Réservations des tiers-lieux du réseau. Authentification : jeton personnel "
+        "Réservations des tiers-lieux du réseau, factures, avoirs et relevés. Authentification : jeton personnel "
         "(`Authorization: Bearer …`, créé par `cocotte api_token EMAIL`) ou session du site web. "
         'Les erreurs ont toujours la forme `{"detail": "…", "code": "…"}`.'
     ),
@@ -99,6 +100,7 @@ api = CocotteAPI(
 api.add_router("", spaces_router)
 api.add_router("", bookings_router)
 api.add_router("", accounts_router)
+api.add_router("", billing_router)
 
 
 def error(request, status: int, detail: str, code: str, **extra):

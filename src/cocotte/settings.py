@@ -205,6 +205,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # What the privacy notice and the terms say, and who answers for personal data (DOMAIN.md, GDPR).
+# Processes rendering a billing run's PDFs (one per core; 1 renders in the calling process).
+COCOTTE_BILLING_WORKERS = envint("COCOTTE_BILLING_WORKERS", 2)
 # Online payment (billing.provider). Without a checkout URL, payments go to no real provider (demo, tests) and a
 # development secret signs them; with one, the shared secret is required (refused at start-up otherwise).
 COCOTTE_PAYMENT_CHECKOUT_URL = os.environ.get("COCOTTE_PAYMENT_CHECKOUT_URL", "").strip()
@@ -216,6 +218,16 @@ if COCOTTE_PAYMENT_CHECKOUT_URL and not COCOTTE_PAYMENT_SECRET:
 # PayFiP (public mode): the régie's client number at the DGFiP, and T (test) or X (production).
 COCOTTE_PAYFIP_NUMCLI = os.environ.get("COCOTTE_PAYFIP_NUMCLI", "").strip()
 COCOTTE_PAYFIP_MODE = os.environ.get("COCOTTE_PAYFIP_MODE", "T").strip() or "T"
+# E-invoicing (billing.einvoicing): the API of the operator's approved platform (plateforme agréée), over HTTPS,
+# and its bearer token. Without a URL, invoices to businesses go by e-mail, and their transmission says so.
+COCOTTE_EINVOICING_URL = os.environ.get("COCOTTE_EINVOICING_URL", "").strip().rstrip("/")
+COCOTTE_EINVOICING_TOKEN = os.environ.get("COCOTTE_EINVOICING_TOKEN", "").strip()
+if COCOTTE_EINVOICING_URL and urlsplit(COCOTTE_EINVOICING_URL).scheme != "https":
+    raise ImproperlyConfigured("COCOTTE_EINVOICING_URL must be an https:// address.")
+if COCOTTE_EINVOICING_URL and not COCOTTE_EINVOICING_TOKEN:
+    raise ImproperlyConfigured(
+        "COCOTTE_EINVOICING_URL needs COCOTTE_EINVOICING_TOKEN, the platform's API token."
+    )
 COCOTTE_TERMS_VERSION = os.environ.get("COCOTTE_TERMS_VERSION", "2026-11")
 COCOTTE_PRIVACY_VERSION = os.environ.get("COCOTTE_PRIVACY_VERSION", "2026-11")
 COCOTTE_DPO_CONTACT = os.environ.get("COCOTTE_DPO_CONTACT", "dpo@hautesterres.fr")
@@ -297,7 +309,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # WeasyPrint logs each rendering step at INFO: a billing run would print thousands of lines.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # The booking engine: how many occurrences one recurring request may create.

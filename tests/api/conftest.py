@@ -4,16 +4,22 @@
 visitor. The client enforces CSRF like a browser-less client meets it in production.
 """
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from cocotte.accounts.models import ApiToken
+from cocotte.billing import issuing, payments
+from cocotte.billing.models import Bill, Payment
 from cocotte.bookings import services
 from cocotte.bookings.models import Block, Booking, BookingSeries
+from tests.billing.conftest import company, make_bill, private_operator, public_operator  # noqa: F401 — billing's
 from tests.helpers import day_ahead, paris
 
 API = "/api/v1"
@@ -125,3 +131,40 @@ def world(alice, bob, sophie, carol, root, room, workshop, book):
         reason="Peinture",
     )
     return World(booking=booking, request=request, series=series, block=block, room=room, workshop=workshop)
+
+
+@dataclass
+class Invoices:
+    """alice's bills, for the invoices' calls:
+
+    - invoice: issued ten days ago by Murat's operator (private mode), 2 days at 15 € HT: 36 € incl. VAT, 10 € paid
+      by transfer (`payment`) and 18 € credited (`credit_note`, issued five days ago): 8 € left;
+    - draft: a draft of Murat's operator (its staff see it, alice does not);
+    - statement: issued three days ago by Allanche's operator (public mode): no number, a reference.
+    """
+
+    invoice: Bill
+    credit_note: Bill
+    draft: Bill
+    statement: Bill
+    payment: Payment
+
+
+@pytest.fixture
+def invoices(alice, private_operator, public_operator, make_bill):  # noqa: F811 — billing's fixtures
+    today = timezone.localdate()
+    line = ("Journée de coworking", 2, "15.00", "20")
+    invoice = issuing.issue(make_bill(private_operator, alice, [line]), on=today - timedelta(days=10))
+    payment = payments.record(
+        private_operator, alice, "10.00", Payment.Method.TRANSFER, today, bills=[invoice]
+    )
+    one_day = copy.copy(invoice.lines.get())  # what the credit note takes back: one day of the two
+    one_day.quantity, one_day.amount_excl_vat = Decimal("1"), Decimal("15.00")
+    credit_note = issuing.issue(
+        issuing.credit_note_for(invoice, lines=[one_day]), on=today - timedelta(days=5)
+    )
+    draft = make_bill(private_operator, alice, [line])
+    statement = issuing.issue(
+        make_bill(public_operator, alice, [line], kind=Bill.Kind.STATEMENT), on=today - timedelta(days=3)
+    )
+    return Invoices(invoice, credit_note, draft, statement, payment)

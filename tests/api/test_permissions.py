@@ -6,6 +6,10 @@ Someone else's booking does not exist for bob or carol (404, not 403: no way to 
 manage everything at their site. alice sees her own request but only the staff decide it (403). Anyone may
 try to block a resource, which is public (403 but for the staff); a block to lift is found by the staff only
 (404). A refused call changes nothing; an accepted change does change something.
+
+Bills (tests/api/conftest.py, `invoices`): alice's invoice of Murat's operator, its draft, and her statement of
+Allanche's (public mode). A member sees their own issued bills; the staff of a site every bill of its operator,
+drafts included; anyone else's does not exist (404).
 """
 
 from datetime import timedelta
@@ -38,6 +42,12 @@ MATRIX = [
     ("DELETE /series/{series_id}",                    401,    200,  404,  200,  404,  200),
     ("POST /blocks",                                  401,    403,  403,  201,  403,  201),
     ("DELETE /blocks/{block_id}",                     401,    404,  404,  204,  404,  204),
+    ("GET /invoices",                                 401,    200,  200,  200,  200,  200),
+    ("GET /invoices/{invoice_id}",                    401,    200,  404,  200,  404,  200),
+    ("GET /invoices/{invoice_id} (draft)",            401,    404,  404,  200,  404,  200),
+    ("GET /invoices/{invoice_id} (statement)",        401,    200,  404,  404,  200,  200),
+    ("GET /invoices/{invoice_id}/pdf",                401,    200,  404,  200,  404,  200),
+    ("GET /invoices/{invoice_id}/pdf (statement)",    401,    200,  404,  404,  200,  200),
 ]
 # fmt: on
 
@@ -47,8 +57,13 @@ def operation_of(row: str) -> str:
     return row.split(" (")[0]
 
 
-def request_for(row: str, world, alice) -> tuple[str, str, dict | None]:
-    """The request each row makes: always on alice's things at the Murat site."""
+def request_for(row: str, world, alice, invoices=None) -> tuple[str, str, dict | None]:
+    """The request each row makes: always on alice's things at the Murat site (her bills: `invoices`)."""
+    if row.startswith("GET /invoices"):
+        bill = {"draft": invoices.draft, "statement": invoices.statement}.get(
+            row.partition(" (")[2].rstrip(")"), invoices.invoice
+        )
+        return ("GET", operation_of(row).removeprefix("GET ").replace("{invoice_id}", str(bill.pk)), None)
     day = world.day
     free = slot(world.room, paris(day + timedelta(3), 10), paris(day + timedelta(3), 11))
     requests = {
@@ -100,7 +115,9 @@ EXPECTED_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 @pytest.mark.parametrize(("row", "persona", "expected"), CELLS)
 def test_each_persona_gets_the_status_of_the_matrix(row, persona, expected, world, api, alice, request):
     user = None if persona == "anonymous" else request.getfixturevalue(persona)
-    method, path, body = request_for(row, world, alice)
+    # Bills only for their rows: an operator running Murat would price the other rows' bookings.
+    invoices = request.getfixturevalue("invoices") if row.startswith("GET /invoices") else None
+    method, path, body = request_for(row, world, alice, invoices)
     before = bookings_state()
 
     response = api.call(method, path, body, as_=user)

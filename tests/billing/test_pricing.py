@@ -121,7 +121,7 @@ def test_the_confirm_page_shows_the_price_before_the_member_confirms(client, ali
     )
 
     assert response.status_code == 200
-    assert "18.00 € TTC (15.00 € HT + 3.00 € de TVA)" in response.content.decode()
+    assert "18,00\u00a0€ TTC (15,00\u00a0€ HT + 3,00\u00a0€ de TVA)" in response.content.decode()
 
 
 def test_the_api_s_created_booking_carries_its_price(client, alice, room, prices):

@@ -13,6 +13,8 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.test import Client
 
+from tests.billing.conftest import private_operator  # noqa: F401 — billing's fixture, for the money flows
+
 # Playwright's sync API runs an event loop in the test thread; Django refuses database access from a thread
 # with a running loop unless told it is fine (it is: the loop only drives the browser).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

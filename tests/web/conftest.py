@@ -1,6 +1,6 @@
 """Shared data for the web page tests: one booking, one series and one request of alice's, one token."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from urllib.parse import urlparse
 
@@ -9,9 +9,12 @@ from dateutil.relativedelta import relativedelta
 from django.urls import resolve, reverse
 
 from cocotte.accounts.models import ApiToken
+from cocotte.billing import issuing, payments
+from cocotte.billing.models import Bill, BillingRun, BillLine, Payment
 from cocotte.bookings import services
 from cocotte.bookings.models import Block, Booking, BookingSeries
 from cocotte.core.timeutils import at_local
+from tests.billing.conftest import make_bill, private_operator  # noqa: F401 — billing's fixtures
 from tests.helpers import PARIS, day_ahead, paris
 
 PERSONAS = ("anonymous", "alice", "bob", "sophie", "carol", "root")
@@ -33,13 +36,37 @@ class World:
     series: BookingSeries
     pending: Booking
     token: ApiToken
+    fixtures: object = field(default=None, repr=False)  # pytest's request: what `bills` is made from
 
     def persona(self, name):
         return None if name == "anonymous" else getattr(self, name)
 
+    @property
+    def bills(self) -> "Bills":
+        """alice's bills, made when a row first asks: an operator running Murat would price the bookings."""
+        return self.fixtures.getfixturevalue("bills")
+
+
+@dataclass
+class Bills:
+    """alice's invoice of Murat's operator (private mode), issued and paid in full by `payment`, a transfer."""
+
+    invoice: Bill
+    payment: Payment
+    draft: Bill  # bob's draft of the month's run, for the team's review pages
+
 
 @pytest.fixture
-def world(site, other_site, room, office, alice, bob, sophie, carol, root, book):
+def bills(alice, bob, private_operator, make_bill):  # noqa: F811 — billing's fixtures
+    invoice = issuing.issue(make_bill(private_operator, alice, [("Journée de coworking", 1, "15.00", "20")]))
+    payment = payments.record(private_operator, alice, "18.00", Payment.Method.TRANSFER, invoice.issue_date)
+    run = BillingRun.objects.create(operator=private_operator, month=date(2027, 1, 1), status="drafted")
+    draft = make_bill(private_operator, bob, [("Salle de réunion", 2, "7.50", "20")], run=run)
+    return Bills(invoice, payment, draft)
+
+
+@pytest.fixture
+def world(site, other_site, room, office, alice, bob, sophie, carol, root, book, request):
     day = day_ahead(7)
     booking = book(alice, room, paris(day, 10), paris(day, 11))
     series = services.book_series(
@@ -59,7 +86,21 @@ def world(site, other_site, room, office, alice, bob, sophie, carol, root, book)
     assert pending.status == Booking.Status.PENDING
     token, _raw = ApiToken.issue(alice, name="agenda")
     return World(
-        site, other_site, room, office, alice, bob, sophie, carol, root, day, booking, series, pending, token
+        site,
+        other_site,
+        room,
+        office,
+        alice,
+        bob,
+        sophie,
+        carol,
+        root,
+        day,
+        booking,
+        series,
+        pending,
+        token,
+        fixtures=request,
     )
 
 
@@ -86,6 +127,9 @@ def state(world) -> tuple:
         tuple(Block.objects.values_list("pk", flat=True)),
         tuple(ApiToken.objects.live().order_by("pk").values_list("pk", flat=True)),
         BookingSeries.objects.count(),
+        tuple(Bill.objects.order_by("pk").values_list("pk", "status", "total_incl_vat")),
+        tuple(BillLine.objects.order_by("pk").values_list("pk", "label")),
+        tuple(BillingRun.objects.order_by("pk").values_list("pk", "status")),
         alice.profile.calendar_key,
         alice.profile.phone,
         alice.first_name,

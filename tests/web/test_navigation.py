@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 BOOK = ("Réserver", "home")
 MINE = ("Mes réservations", "bookings:mine")
+BILLS = ("Mes factures", "billing:mine")
 PLANNER = ("Planning de l’équipe", "planner:index")
+BILLING = ("Facturation", "billing:staff")
 PROFILE = ("Mon profil", "accounts:profile")
 LOGOUT = ("Se déconnecter", "account_logout")  # a button in a POST form
 LOGIN = ("Se connecter", "account_login")
@@ -20,10 +22,18 @@ SIGNUP = ("Créer un compte", "account_signup")
 
 MENUS = {
     None: [BOOK, LOGIN, SIGNUP],
-    "alice": [BOOK, MINE, PROFILE, LOGOUT],
-    "carol": [BOOK, MINE, PLANNER, PROFILE, LOGOUT],  # staff of another site: the team's menu too
-    "sophie": [BOOK, MINE, PLANNER, PROFILE, LOGOUT],
-    "root": [BOOK, MINE, PLANNER, PROFILE, LOGOUT],
+    "alice": [BOOK, MINE, BILLS, PROFILE, LOGOUT],
+    "carol": [
+        BOOK,
+        MINE,
+        BILLS,
+        PLANNER,
+        BILLING,
+        PROFILE,
+        LOGOUT,
+    ],  # staff of another site: the team's menu too
+    "sophie": [BOOK, MINE, BILLS, PLANNER, BILLING, PROFILE, LOGOUT],
+    "root": [BOOK, MINE, BILLS, PLANNER, BILLING, PROFILE, LOGOUT],
 }
 
 

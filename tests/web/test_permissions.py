@@ -2,7 +2,10 @@
 
 Cells: "200", "400", "403", "404", "405"; "login" is a redirect to the login page; "→name" a redirect to that page.
 Someone else's booking answers 404: it does not exist. The planner of a site one does not staff answers 403:
-the site is public, its planner is the team's, and the page says so.
+the site is public, its planner is the team's, and the page says so. The team's billing pages (runs, drafts,
+credit notes) are the staff's of the operator's sites: 403 for members on the index, 404 on a run or draft. Bills (alice's invoice of Murat's operator,
+paid by a transfer, `world.bills`): hers and the staff's of Murat (and root's), 404 for others; only she pays it
+online (staff see it: 403).
 A refused POST (login, 404, 405) writes nothing; an accepted one that should write, wrote.
 """
 
@@ -18,6 +21,8 @@ GET, POST = "GET", "POST"
 OK, BAD, FB, NF, NA, LOGIN = "200", "400", "403", "404", "405", "login"
 MINE, PROFILE, PLANNER, HOME = "→bookings:mine", "→accounts:profile", "→planner:site", "→home"
 TEAM = "→planner:index"  # where the team lands once logged in
+RUN, DRAFT = "→billing:run", "→billing:draft"  # the team's billing: a month's run, a draft
+BILL = "→billing:bill"  # back to the bill, told why it cannot be paid online (here: no provider is set up)
 
 # fmt: off
 ROWS = [
@@ -73,11 +78,40 @@ ROWS = [
     ("resource feed: unknown",       GET,  "calendar:resource",       NF,       NF,      NF,      NF,      NF,      NF),
     ("login",                        GET,  "account_login",           OK,       MINE,    MINE,    TEAM,    TEAM,    TEAM),
     ("signup",                       GET,  "account_signup",          OK,       MINE,    MINE,    TEAM,    TEAM,    TEAM),
+    ("my bills",                     GET,  "billing:mine",            LOGIN,    OK,      OK,      OK,      OK,      OK),
+    ("my bills: POST",               POST, "billing:mine",            LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("bill",                         GET,  "billing:bill",            LOGIN,    OK,      NF,      OK,      NF,      OK),
+    ("bill: POST",                   POST, "billing:bill",            LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("bill PDF",                     GET,  "billing:bill_pdf",        LOGIN,    OK,      NF,      OK,      NF,      OK),
+    ("receipt PDF",                  GET,  "billing:receipt_pdf",     LOGIN,    OK,      NF,      OK,      NF,      OK),
+    ("pay online",                   POST, "billing:pay",             LOGIN,    BILL,    NF,      FB,      NF,      FB),
+    ("pay online: GET",              GET,  "billing:pay",             LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("payment webhook: unknown",     POST, "billing:payment_webhook", NF,       NF,      NF,      NF,      NF,      NF),
+    ("payment webhook: GET",         GET,  "billing:payment_webhook", NA,       NA,      NA,      NA,      NA,      NA),
+    ("billing runs",                 GET,  "billing:staff",           LOGIN,    FB,      FB,      OK,      OK,      OK),
+    ("billing runs: bad month",      POST, "billing:staff",           LOGIN,    FB,      FB,      BAD,     BAD,     BAD),
+    ("billing run",                  GET,  "billing:run",             LOGIN,    NF,      NF,      OK,      NF,      OK),
+    ("billing run: POST",            POST, "billing:run",             LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("issue run: unconfirmed",       POST, "billing:run_issue",       LOGIN,    NF,      NF,      RUN,     NF,      RUN),
+    ("issue run: GET",               GET,  "billing:run_issue",       LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("draft",                        GET,  "billing:draft",           LOGIN,    NF,      NF,      OK,      NF,      OK),
+    ("draft: bad line",              POST, "billing:draft",           LOGIN,    NF,      NF,      BAD,     NF,      BAD),
+    ("issue draft",                  POST, "billing:draft_issue",     LOGIN,    NF,      NF,      RUN,     NF,      RUN),
+    ("issue draft: GET",             GET,  "billing:draft_issue",     LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("discard draft",                POST, "billing:draft_discard",   LOGIN,    NF,      NF,      RUN,     NF,      RUN),
+    ("discard draft: GET",           GET,  "billing:draft_discard",   LOGIN,    NA,      NA,      NA,      NA,      NA),
+    ("draft line",                   GET,  "billing:line",            LOGIN,    NF,      NF,      OK,      NF,      OK),
+    ("draft line: bad",              POST, "billing:line",            LOGIN,    NF,      NF,      BAD,     NF,      BAD),
+    ("credit note",                  POST, "billing:credit_note",     LOGIN,    NF,      NF,      DRAFT,   NF,      DRAFT),
+    ("credit note: GET",             GET,  "billing:credit_note",     LOGIN,    NA,      NA,      NA,      NA,      NA),
 ]
 # fmt: on
 
 # Accepted POSTs of these rows change the database (and refused ones must not).
 WRITES = {
+    "issue draft",
+    "discard draft",
+    "credit note",
     "book: confirm",
     "move: submit",
     "cancel: submit",
@@ -109,6 +143,18 @@ ARGS = {
     "planner:refuse": lambda w: [w.pending.pk],
     "calendar:member": lambda w: {"key": w.alice.profile.calendar_key},
     "calendar:resource": lambda w: {"site_slug": w.site.slug, "resource_slug": w.room.slug},
+    "billing:bill": lambda w: [w.bills.invoice.pk],
+    "billing:bill_pdf": lambda w: [w.bills.invoice.pk],
+    "billing:pay": lambda w: [w.bills.invoice.pk],
+    "billing:receipt_pdf": lambda w: [w.bills.payment.pk],
+    "billing:payment_webhook": lambda w: ["nope"],
+    "billing:run": lambda w: [w.bills.draft.run_id],
+    "billing:run_issue": lambda w: [w.bills.draft.run_id],
+    "billing:draft": lambda w: [w.bills.draft.pk],
+    "billing:draft_issue": lambda w: [w.bills.draft.pk],
+    "billing:draft_discard": lambda w: [w.bills.draft.pk],
+    "billing:line": lambda w: [w.bills.draft.lines.get().pk],
+    "billing:credit_note": lambda w: [w.bills.invoice.pk],
 }
 
 
@@ -145,6 +191,9 @@ def post_data(world, label):
             "block-reason": "Peinture",
         },
         "refuse": {"reason": "Le bureau est déjà promis."},
+        "billing runs: bad month": {"operator": "", "month": "janvier"},
+        "draft: bad line": {"label": "", "quantity": "-1"},
+        "draft line: bad": {"label": "Salle", "quantity": "abc", "unit_price": "1", "vat_rate": "20"},
         "language": {"language": "fr", "next": "/"},
     }.get(label, {})
 

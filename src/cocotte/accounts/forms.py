@@ -67,6 +67,8 @@ class ProfileFieldsMixin(forms.Form):
         profile.organisation = Organisation.objects.get_or_create(name=name)[0] if name else None
         if "language" in data:
             profile.language = data["language"]
+        if "billing_address" in data:
+            profile.billing_address = data["billing_address"].strip()
         profile.save()
 
 
@@ -114,6 +116,13 @@ class SignupForm(ProfileFieldsMixin):
 
 
 class ProfileForm(ProfileFieldsMixin):
+    billing_address = forms.CharField(
+        label=_("Adresse de facturation"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+        help_text=_("Imprimée sur vos factures : rue, puis code postal et commune sur la dernière ligne."),
+    )
     language = forms.ChoiceField(label=_("Langue des messages"), choices=settings.LANGUAGES)
 
     @classmethod
@@ -125,6 +134,7 @@ class ProfileForm(ProfileFieldsMixin):
             "status": profile.status,
             "organisation": profile.organisation.name if profile.organisation else "",
             "commune": profile.commune,
+            "billing_address": profile.billing_address,
             "phone": phones.as_written(profile.phone),
             "language": profile.language,
         }

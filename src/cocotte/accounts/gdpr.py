@@ -70,6 +70,7 @@ def _export_account(user) -> dict:
             "organisation": profile.organisation.name if profile.organisation else None,
             "phone": profile.phone,
             "commune": profile.commune,
+            "billing_address": profile.billing_address,
             "language": profile.language,
         }
         if profile
@@ -99,7 +100,7 @@ def _erase_account(user) -> None:
     user.roles.all().delete()
     EmailAddress.objects.filter(user=user).delete()
     Profile.objects.filter(user=user).update(
-        phone="", commune="", organisation=None, calendar_key=new_calendar_key()
+        phone="", commune="", billing_address="", organisation=None, calendar_key=new_calendar_key()
     )
     user.consents.update(ip_address=None)  # the consent stays as evidence; the address goes
     user.email = f"supprime-{user.pk}-{secrets.token_hex(4)}@invalid"  # unique, and reaches nobody

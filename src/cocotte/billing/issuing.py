@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from cocotte.core.models import audit
 
-from .models import Bill, BillLine, Closing, Operator, Sequence
+from .models import Bill, BillLine, Charge, Closing, Operator, Sequence
 from .totals import totals_of
 
 
@@ -199,6 +199,7 @@ def issue(bill: Bill, *, by=None, on: date | None = None) -> Bill:
         bill._issuing = True
         bill.save()
         bill._issuing = False
+        Charge.objects.filter(bill=bill).update(status=Charge.Status.BILLED)
         sequence.last_footprint, sequence.last_issued_on = bill.footprint, on
         sequence.save(update_fields=["last", "last_footprint", "last_issued_on"])
         audit(by, "billing.issue", bill, number=bill.number or bill.reference, total=str(bill.total_incl_vat))

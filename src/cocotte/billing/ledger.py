@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 
 from cocotte.accounts.models import Organisation
 
-from .models import Charge, Operator
+from .drafts import refresh
+from .models import Bill, BillLine, Charge, Operator
 from .totals import line_amount
 
 
@@ -54,8 +55,16 @@ def hand_over(
 
 
 def withdraw(source: str, source_id: int) -> bool:
-    """Take back a line not billed yet (a place cancelled in time); False when it was billed already."""
-    deleted, _rows = Charge.objects.filter(
-        source=source, source_id=source_id, status=Charge.Status.OPEN
-    ).delete()
-    return bool(deleted)
+    """Take back a line not billed yet (a place cancelled in time), off the draft that holds it if any;
+    False when it was billed already (a credit note corrects an issued bill)."""
+    charge = Charge.objects.filter(source=source, source_id=source_id, status=Charge.Status.OPEN).first()
+    if charge is None:
+        return False
+    with transaction.atomic():
+        draft = charge.bill
+        if draft is not None:
+            BillLine.objects.filter(charge=charge, bill__status=Bill.Status.DRAFT).delete()
+        charge.delete()
+        if draft is not None:
+            refresh(draft)
+    return True

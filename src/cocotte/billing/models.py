@@ -565,6 +565,10 @@ class BillingRun(models.Model):
         verbose_name = _("facturation mensuelle")
         verbose_name_plural = _("facturations mensuelles")
         ordering = ["-month", "-pk"]
+        # A month is billed by one run: running it again adds what came since to the same drafts.
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "month"], name="billing_run_one_per_month")
+        ]
 
     def __str__(self):
         return f"{self.operator} — {self.month:%Y-%m}"
@@ -572,6 +576,35 @@ class BillingRun(models.Model):
 
 class IssuedBillError(Exception):
     """An issued bill was about to change: it never does (a credit note corrects it)."""
+
+
+class Lifecycle(models.TextChoices):
+    """The lifecycle statuses of an e-invoice, by the reform's codes, as the approved platform reports them.
+
+    Four are mandatory: Déposée (the platform took it), Rejetée (its checks refused it: deemed not sent),
+    Refusée (the buyer refuses it) and Encaissée (the seller declares the payment received); the others are
+    optional. A code this list does not know is kept as the platform gave it."""
+
+    DEPOSITED = "200", _("Déposée")
+    ISSUED = "201", _("Émise par la plateforme")
+    RECEIVED = "202", _("Reçue par la plateforme")
+    MADE_AVAILABLE = "203", _("Mise à disposition")
+    TAKEN_OVER = "204", _("Prise en charge")
+    APPROVED = "205", _("Approuvée")
+    PARTIALLY_APPROVED = "206", _("Approuvée partiellement")
+    DISPUTED = "207", _("En litige")
+    SUSPENDED = "208", _("Suspendue")
+    COMPLETED = "209", _("Complétée")
+    REFUSED = "210", _("Refusée")
+    PAYMENT_SENT = "211", _("Paiement transmis")  # « mise en paiement » in the first specifications
+    COLLECTED = "212", _("Encaissée")
+    REJECTED = "213", _("Rejetée")
+
+
+# Nothing follows these: the platform is not asked again.
+LIFECYCLE_FINAL = frozenset({Lifecycle.REFUSED, Lifecycle.COLLECTED, Lifecycle.REJECTED})
+# Staff must act on these: correct what the platform rejected, settle what the buyer refused (a credit note).
+LIFECYCLE_PROBLEMS = frozenset({Lifecycle.REFUSED, Lifecycle.REJECTED})
 
 
 class Bill(models.Model):
@@ -656,7 +689,9 @@ class Bill(models.Model):
     # The PDF is rendered from the frozen content once the number is given, outside the numbering lock.
     MUTABLE_WHEN_ISSUED = frozenset({"sent_at", "platform_status", "pdf"})
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
-    platform_status = models.CharField(_("statut sur la plateforme"), max_length=30, blank=True)
+    platform_status = models.CharField(
+        _("statut sur la plateforme"), max_length=30, choices=Lifecycle.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("pièce de facturation")
@@ -743,6 +778,10 @@ class BillLine(models.Model):
     vat_rate = _vat_rate_field()
     amount_excl_vat = models.DecimalField(_("montant HT"), **MONEY)
     aid = models.ForeignKey("Aid", on_delete=models.PROTECT, null=True, blank=True, related_name="bill_lines")
+    # The billable line it came from (none for a line staff typed): deleting it from a draft voids the charge.
+    charge = models.ForeignKey(
+        Charge, on_delete=models.SET_NULL, null=True, blank=True, related_name="bill_lines"
+    )
 
     class Meta:
         verbose_name = _("ligne")
@@ -766,27 +805,107 @@ class BillLine(models.Model):
         return super().delete(*args, **kwargs)
 
 
+class TransmissionQuerySet(models.QuerySet):
+    def of_operator(self, operator):
+        return self.filter(bill__operator=operator)
+
+    def needing_attention(self):
+        """What staff must act on: a sending that gave up, a bill the platform rejected or the buyer refused."""
+        return self.filter(
+            models.Q(status=Transmission.Status.FAILED) | models.Q(lifecycle__in=LIFECYCLE_PROBLEMS)
+        ).order_by("-at", "-pk")
+
+    def waiting(self):
+        """Dispatched and not sent yet (queued, maybe after a failed attempt, or being sent)."""
+        return self.filter(status__in=[Transmission.Status.QUEUED, Transmission.Status.SENDING])
+
+    def to_poll(self):
+        """Deposited on the platform, in no final state yet: their lifecycle is still to follow."""
+        return self.filter(
+            channel=Transmission.Channel.PLATFORM, status=Transmission.Status.SENT, external_id__gt=""
+        ).exclude(lifecycle__in=LIFECYCLE_FINAL)
+
+
 class Transmission(models.Model):
-    """A bill's journey by e-mail or through the e-invoicing platform: each lifecycle status it reported."""
+    """A bill's journey to its buyer, by e-mail or through the e-invoicing platform: one per bill.
+
+    `sending.dispatch` writes it *queued* in the transaction that asks for the sending; the task worker claims
+    it (queued → sending, one conditional UPDATE: of two workers, one sends), sends, and records the outcome —
+    *sent*, with `Bill.sent_at` — or puts it back in the queue with the error and when to try again (*failed*
+    once it has tried enough: staff see it). Through the platform, `history` holds each lifecycle status the
+    platform reported, once, and `lifecycle` the latest (mirrored on `Bill.platform_status`)."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         PLATFORM = "platform", _("plateforme de dématérialisation")
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("à envoyer")
+        SENDING = "sending", _("en cours d’envoi")
+        SENT = "sent", _("envoyée")
+        FAILED = "failed", _("non envoyée")
+
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="transmissions")
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
-    status = models.CharField(_("statut"), max_length=30)
+    status = models.CharField(_("statut"), max_length=30, choices=Status.choices, default=Status.QUEUED)
     external_id = models.CharField(_("identifiant sur la plateforme"), max_length=100, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    lifecycle = models.CharField(
+        _("statut sur la plateforme"), max_length=30, choices=Lifecycle.choices, blank=True
+    )
+    # An invoice to a business that went by e-mail because no platform is configured: to deposit once one is.
+    fallback = models.BooleanField(_("par e-mail faute de plateforme"), default=False)
+    message = models.TextField(
+        _("message"), blank=True, help_text=_("La dernière erreur, ou ce qui a été fait.")
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentatives échouées"), default=0)
+    retry_after = models.DateTimeField(_("nouvel essai après"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("envoi commencé le"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("statut demandé le"), null=True, blank=True)
+    staff_notified_at = models.DateTimeField(_("équipe prévenue le"), null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
+
+    objects = TransmissionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("transmission")
         verbose_name_plural = _("transmissions")
         ordering = ["bill", "at", "pk"]
+        constraints = [
+            # A bill is sent once: two dispatches, or two workers, meet here.
+            models.UniqueConstraint(fields=["bill"], name="billing_transmission_once_per_bill")
+        ]
+        indexes = [models.Index(fields=["status", "retry_after"], name="billing_transmission_due")]
 
     def __str__(self):
-        return f"{self.bill} — {self.get_channel_display()} : {self.status}"
+        return f"{self.bill} — {self.get_channel_display()} : {self.get_status_display()}"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status == self.Status.FAILED or self.lifecycle in LIFECYCLE_PROBLEMS
+
+
+class LifecycleEvent(models.Model):
+    """A lifecycle status the platform reported for a transmission, at its date: recorded once."""
+
+    transmission = models.ForeignKey(Transmission, on_delete=models.PROTECT, related_name="history")
+    status = models.CharField(_("statut"), max_length=30, choices=Lifecycle.choices)
+    occurred_at = models.DateTimeField(_("date"))
+    reason = models.TextField(_("motif"), blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statut reçu de la plateforme")
+        verbose_name_plural = _("statuts reçus de la plateforme")
+        ordering = ["transmission", "occurred_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transmission", "status", "occurred_at"], name="billing_lifecycle_event_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.transmission.bill} — {self.get_status_display()} ({self.occurred_at:%Y-%m-%d %H:%M})"
 
 
 class Payment(models.Model):

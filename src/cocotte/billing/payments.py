@@ -26,6 +26,7 @@ from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cocotte.accounts.models import Organisation
 from cocotte.core.models import audit
@@ -95,6 +96,39 @@ def remaining(bill: Bill) -> Decimal:
 
 def is_paid(bill: Bill) -> bool:
     return remaining(bill) <= 0
+
+
+def left_to_pay(bill: Bill) -> Decimal:
+    """What a bill annotated by `with_remaining` still asks, as `remaining` counts it: nothing for a draft
+    or a credit note. For lists: no query per bill."""
+    if bill.kind not in OWED_KINDS or bill.status != Bill.Status.ISSUED:
+        return ZERO
+    return left_of(bill)
+
+
+class Settlement(models.TextChoices):
+    """Where an issued invoice or statement stands for its debtor."""
+
+    PAID = "paid", gettext_lazy("payée")
+    PARTLY_PAID = "partly_paid", gettext_lazy("payée en partie")
+    DUE = "due", gettext_lazy("à payer")
+    OVERDUE = "overdue", gettext_lazy("en retard")
+
+
+def settlement_of(bill: Bill, today: date) -> str | None:
+    """The `Settlement` of a bill annotated by `with_remaining` on `today`: paid when nothing is left;
+    overdue when something is left after its due date (paid on the due date is in time); partly paid when
+    some of it was paid or credited; else due. None for a draft or a credit note, which ask nothing."""
+    if bill.kind not in OWED_KINDS or bill.status != Bill.Status.ISSUED:
+        return None
+    left = left_of(bill)
+    if left <= 0:
+        return Settlement.PAID
+    if bill.due_date is not None and bill.due_date < today:
+        return Settlement.OVERDUE
+    if left < bill.total_incl_vat:
+        return Settlement.PARTLY_PAID
+    return Settlement.DUE
 
 
 def open_bills(debtor, operator: Operator | None = None) -> list[Bill]:

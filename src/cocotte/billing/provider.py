@@ -333,6 +333,14 @@ def provider_for(operator: Operator) -> Provider:
     return PROVIDERS[PayFiP.name if operator.is_public else SignedProvider.name]()
 
 
+def is_offered(operator: Operator) -> bool:
+    """Whether the operator's bills can be paid online: its provider is configured (the régie's PayFiP
+    client number for a public body, the card provider's checkout URL for the others)."""
+    if operator.is_public:
+        return bool(settings.COCOTTE_PAYFIP_NUMCLI)
+    return bool(settings.COCOTTE_PAYMENT_CHECKOUT_URL)
+
+
 def start_online_payment(
     bill: Bill, return_url: str, *, provider: Provider | None = None, by=None
 ) -> Checkout:

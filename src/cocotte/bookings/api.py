@@ -249,6 +249,11 @@ class OccurrenceOut(Schema):
     code: str | None = None
     detail: str | None = None
     booking: int | None = None
+    price: "PriceOut | None" = Field(
+        None,
+        description="Aperçu : le prix d’une occurrence libre et ce qui la couvre, comme si elle était "
+        "réservée seule, s’il est connu.",
+    )
 
 
 class PriceLineOut(Schema):
@@ -278,6 +283,9 @@ class PriceOut(Schema):
     covered_by_label: str
     operator: str
     lines: list[PriceLineOut]
+
+
+OccurrenceOut.model_rebuild()  # its `price` names PriceOut, defined just above
 
 
 class BookingCreatedOut(BookingOut):
@@ -329,17 +337,17 @@ class PreviewIn(Schema):
     resource: ResourceId
     start: Instant
     end: Instant
-    rrule: Text = Field(
-        ...,
+    rrule: Text | None = Field(
+        None,
         min_length=1,
         max_length=500,
-        description="Récurrence RFC 5545, par exemple FREQ=WEEKLY;COUNT=10.",
+        description="Récurrence RFC 5545, par exemple FREQ=WEEKLY;COUNT=10. Sans règle : le seul créneau.",
     )
     member: MemberId | None = None
 
     model_config = ConfigDict(
         json_schema_extra=_documented(
-            "La première occurrence d’une série et sa règle. " + UNIT_GRID,
+            "Un créneau, ou la première occurrence d’une série et sa règle. " + UNIT_GRID,
             lambda: {k: v for k, v in _series_example().items() if k != "skip_conflicts"},
         )
     )
@@ -438,7 +446,7 @@ def _member(request, pk: int | None):
     return member
 
 
-def _occurrences(occurrences, bookings=()) -> list[OccurrenceOut]:
+def _occurrences(occurrences, bookings=(), price_of=None) -> list[OccurrenceOut]:
     booked = {b.start: b.pk for b in bookings}
     return [
         OccurrenceOut(
@@ -448,6 +456,7 @@ def _occurrences(occurrences, bookings=()) -> list[OccurrenceOut]:
             code=o.problem.code if o.problem else None,
             detail=o.problem.message if o.problem else None,
             booking=booked.get(o.start),
+            price=price_of(o) if price_of and o.is_free else None,
         )
         for o in occurrences
     ]
@@ -591,19 +600,26 @@ def create_booking(request, payload: BookingIn):
 @router.post(
     "/bookings/preview",
     response={200: list[OccurrenceOut], **error_responses(400, 401, 403, 404, 422)},
-    summary="Voir les conflits de chaque occurrence d’une série, sans rien réserver",
+    summary="Voir ce que coûterait un créneau ou chaque occurrence d’une série, et ses conflits, sans rien réserver",
 )
 def preview_series(request, payload: PreviewIn):
     resource = _resource(payload.resource)
+    member = _member(request, payload.member)
     occurrences = services.preview_series(
         resource=resource,
-        member=_member(request, payload.member),
+        member=member,
         start=payload.start,
         end=payload.end,
         rrule=payload.rrule,
         by=request.auth,
     )
-    return _occurrences(occurrences)
+
+    def price_of(occurrence):
+        return hooks.quote(
+            hooks.Proposal("book", resource, member, request.auth, occurrence.start, occurrence.end)
+        )
+
+    return _occurrences(occurrences, price_of=price_of)
 
 
 @router.get(

@@ -348,11 +348,16 @@ def _plan_series(resource: Resource, occurrences: list[Occurrence], *, by, membe
     return occurrences
 
 
-def preview_series(*, resource, member, start, end, rrule: str, by=None) -> list[Occurrence]:
-    """Each occurrence of the series with its conflict, if any, before anything is booked."""
+SINGLE = "FREQ=DAILY;COUNT=1"  # a preview without a rule: the one slot asked
+
+
+def preview_series(*, resource, member, start, end, rrule: str | None, by=None) -> list[Occurrence]:
+    """Each occurrence of the series (without a rule: the one slot) with its conflict, if any, before
+    anything is booked."""
     by = by or member
     check_may_book_for(by, member, resource)
-    return _plan_series(resource, expand_rrule(resource, start, end, rrule), by=by, member=member)
+    occurrences = expand_rrule(resource, start, end, rrule or SINGLE)
+    return _plan_series(resource, occurrences, by=by, member=member)
 
 
 @dataclass

@@ -7,7 +7,7 @@ Each app registers its entries from its AppConfig.ready():
 `visible` is a predicate on the user (anonymous included) saying who sees the entry; entries show in
 `order`, then by URL name. `method="post"` makes the entry a button in a form with its CSRF token (logging
 out). Registering the same URL name again replaces the entry, so a ready() run twice adds nothing.
-Orders so far: 10 book (spaces), 20 my bookings, 30 the team's planner (bookings), 40 my profile, 80–90 log
+Orders so far: 10 book (spaces), 20 my bookings, 25 my bills (billing), 30 the team's planner (bookings), 40 my profile, 80–90 log
 in, sign up, log out (accounts).
 """
 

@@ -2,8 +2,10 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from cocotte.core import formats, i18n, phones
+from cocotte.core.money import cents
 
 register = template.Library()
 
@@ -59,3 +61,13 @@ def clock(value):
 def period(start, end):
     """`{{ booking.start|period:booking.end }}`: the period as people say it (core.formats)."""
     return formats.describe_period(start, end)
+
+
+@register.filter
+def euros(value):
+    """`{{ amount|euros }}`: « 1 234,50 € » in French, « 1,234.50 € » in English (a Decimal or its text)."""
+    if value is None or value == "":
+        return ""
+    amount = cents(value)
+    sign = "−" if amount < 0 else ""
+    return sign + number_format(abs(amount), 2, use_l10n=True, force_grouping=True) + "\u00a0€"
