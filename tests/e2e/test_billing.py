@@ -11,11 +11,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from cocotte.billing.models import Bill, Charge, PriceLine
+from cocotte.billing.models import Bill, Charge, Plan, PriceLine
 from cocotte.spaces.models import Resource
 from tests.helpers import day_ahead
 
-from .helpers import check_a11y, field, visit
+from .helpers import PHONE, check_a11y, field, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -88,3 +88,28 @@ def test_a_member_sees_the_price_staff_bill_the_month_and_the_member_downloads_t
     text = pdf.pages[0].extract_text()
     assert invoice.number in text and "Salle de réunion, comité du 1er" in text
     assert "factur-x.xml" in pdf.attachments
+
+
+def test_a_member_takes_a_card_from_their_space_and_lands_on_its_bill(
+    new_page, logged_in, billed_live, alice
+):
+    Plan.objects.create(
+        operator=billed_live,
+        kind=Plan.Kind.CARD,
+        name="Carte 10 jours",
+        price_excl_vat=Decimal("90.00"),
+        days=Decimal("10"),
+        day_kinds=[Resource.Kind.OPEN_SPACE],
+    )
+    member = logged_in(new_page(**PHONE), alice)
+    visit(member, "/facturation/")
+    member.get_by_role("link", name=re.compile("^Mes formules")).click()
+    check_a11y(member)
+    member.get_by_role("button", name="Prendre : Carte 10 jours").click()
+
+    expect(member.get_by_role("status")).to_contain_text("C’est pris")
+    check_a11y(member)
+    expect(member.locator("main")).to_contain_text("108,00")
+    visit(member, "/facturation/formules/")
+    expect(member.get_by_role("heading", name=re.compile("En cours"))).to_be_visible()
+    expect(member.locator("main")).to_contain_text("Jours restants : 10")

@@ -10,7 +10,7 @@ from django.urls import resolve, reverse
 
 from cocotte.accounts.models import ApiToken
 from cocotte.billing import issuing, payments
-from cocotte.billing.models import Bill, BillingRun, BillLine, Payment
+from cocotte.billing.models import Bill, BillingRun, BillLine, Holding, Payment, Plan
 from cocotte.bookings import services
 from cocotte.bookings.models import Block, Booking, BookingSeries
 from cocotte.core.timeutils import at_local
@@ -54,6 +54,7 @@ class Bills:
     invoice: Bill
     payment: Payment
     draft: Bill  # bob's draft of the month's run, for the team's review pages
+    subscription: Holding  # alice's monthly subscription, which she may cancel
 
 
 @pytest.fixture
@@ -62,7 +63,13 @@ def bills(alice, bob, private_operator, make_bill):  # noqa: F811 — billing's 
     payment = payments.record(private_operator, alice, "18.00", Payment.Method.TRANSFER, invoice.issue_date)
     run = BillingRun.objects.create(operator=private_operator, month=date(2027, 1, 1), status="drafted")
     draft = make_bill(private_operator, bob, [("Salle de réunion", 2, "7.50", "20")], run=run)
-    return Bills(invoice, payment, draft)
+    plan = Plan.objects.create(
+        operator=private_operator, kind=Plan.Kind.SUBSCRIPTION, name="Abonnement", price_excl_vat=100
+    )
+    subscription = Holding.objects.create(
+        plan=plan, member=alice, starts_on=date(2026, 1, 1), price_excl_vat=100
+    )
+    return Bills(invoice, payment, draft, subscription)
 
 
 @pytest.fixture
@@ -130,6 +137,7 @@ def state(world) -> tuple:
         tuple(Bill.objects.order_by("pk").values_list("pk", "status", "total_incl_vat")),
         tuple(BillLine.objects.order_by("pk").values_list("pk", "label")),
         tuple(BillingRun.objects.order_by("pk").values_list("pk", "status")),
+        tuple(Holding.objects.order_by("pk").values_list("pk", "ends_on", "cancelled_at")),
         alice.profile.calendar_key,
         alice.profile.phone,
         alice.first_name,

@@ -21,7 +21,11 @@ GET, POST = "GET", "POST"
 OK, BAD, FB, NF, NA, LOGIN = "200", "400", "403", "404", "405", "login"
 MINE, PROFILE, PLANNER, HOME = "→bookings:mine", "→accounts:profile", "→planner:site", "→home"
 TEAM = "→planner:index"  # where the team lands once logged in
-RUN, DRAFT = "→billing:run", "→billing:draft"  # the team's billing: a month's run, a draft
+RUN, DRAFT, PLANS = (
+    "→billing:run",
+    "→billing:draft",
+    "→billing:plans",
+)  # the team's billing: a month's run, a draft
 BILL = "→billing:bill"  # back to the bill, told why it cannot be paid online (here: no provider is set up)
 
 # fmt: off
@@ -88,6 +92,10 @@ ROWS = [
     ("pay online: GET",              GET,  "billing:pay",             LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("payment webhook: unknown",     POST, "billing:payment_webhook", NF,       NF,      NF,      NF,      NF,      NF),
     ("payment webhook: GET",         GET,  "billing:payment_webhook", NA,       NA,      NA,      NA,      NA,      NA),
+    ("my plans",                     GET,  "billing:plans",           LOGIN,    OK,      OK,      OK,      OK,      OK),
+    ("my plans: no plan",            POST, "billing:plans",           LOGIN,    BAD,     BAD,     BAD,     BAD,     BAD),
+    ("cancel plan",                  POST, "billing:cancel_plan",     LOGIN,    PLANS,   NF,      NF,      NF,      NF),
+    ("cancel plan: GET",             GET,  "billing:cancel_plan",     LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("billing runs",                 GET,  "billing:staff",           LOGIN,    FB,      FB,      OK,      OK,      OK),
     ("billing runs: bad month",      POST, "billing:staff",           LOGIN,    FB,      FB,      BAD,     BAD,     BAD),
     ("billing run",                  GET,  "billing:run",             LOGIN,    NF,      NF,      OK,      NF,      OK),
@@ -109,6 +117,7 @@ ROWS = [
 
 # Accepted POSTs of these rows change the database (and refused ones must not).
 WRITES = {
+    "cancel plan",
     "issue draft",
     "discard draft",
     "credit note",
@@ -148,6 +157,7 @@ ARGS = {
     "billing:pay": lambda w: [w.bills.invoice.pk],
     "billing:receipt_pdf": lambda w: [w.bills.payment.pk],
     "billing:payment_webhook": lambda w: ["nope"],
+    "billing:cancel_plan": lambda w: [w.bills.subscription.pk],
     "billing:run": lambda w: [w.bills.draft.run_id],
     "billing:run_issue": lambda w: [w.bills.draft.run_id],
     "billing:draft": lambda w: [w.bills.draft.pk],
@@ -192,6 +202,7 @@ def post_data(world, label):
         },
         "refuse": {"reason": "Le bureau est déjà promis."},
         "billing runs: bad month": {"operator": "", "month": "janvier"},
+        "my plans: no plan": {"plan": ""},
         "draft: bad line": {"label": "", "quantity": "-1"},
         "draft line: bad": {"label": "Salle", "quantity": "abc", "unit_price": "1", "vat_rate": "20"},
         "language": {"language": "fr", "next": "/"},

@@ -6,8 +6,9 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import Operator, RevenueType
+from .models import Operator, Plan, RevenueType
 from .runs import RunError, month_of
+from .shop import plans_on_sale
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -64,3 +65,25 @@ class NewLineForm(LineForm):
     )
 
     field_order = ["label", "revenue_type", "quantity", "unit", "unit_price", "vat_rate"]
+
+
+class TakePlanForm(forms.Form):
+    plan = forms.ModelChoiceField(label=_("Formule"), queryset=Plan.objects.none(), widget=forms.HiddenInput)
+    for_organisation = forms.TypedChoiceField(
+        label=_("Pour"), coerce=int, empty_value=None, required=False, choices=[]
+    )
+    starts_on = forms.DateField(
+        label=_("À partir du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Aujourd’hui si vous laissez vide."),
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans_on_sale()
+        self.fields["for_organisation"].choices = [("", _("moi-même"))] + [
+            (o.pk, o.name) for o in organisations
+        ]
+        if not organisations:
+            self.fields["for_organisation"].widget = forms.HiddenInput()

@@ -218,27 +218,32 @@ def _draft_for(
                 period_end=month_end(run.month),
                 **buyer_fields(debtor),
             )
-        position = bill.lines.filter(kind=BillLine.Kind.SERVICE).aggregate(last=Max("position"))["last"] or 0
-        BillLine.objects.bulk_create(
-            BillLine(
-                bill=bill,
-                position=position + offset,
-                label=charge.label,
-                revenue_type=charge.revenue_type,
-                service_start=charge.service_date,
-                service_end=charge.service_date,
-                quantity=charge.quantity,
-                unit=charge.unit,
-                unit_price_excl_vat=charge.unit_price_excl_vat,
-                vat_rate=charge.vat_rate,
-                amount_excl_vat=charge.amount_excl_vat,
-                charge=charge,
-            )
-            for offset, charge in enumerate(charges, start=1)
-        )
-        Charge.objects.filter(pk__in=[c.pk for c in charges]).update(bill=bill)
-        refresh(bill)
+        attach(bill, charges)
     return bill
+
+
+def attach(bill: Bill, charges: list[Charge]) -> Bill:
+    """Charges as the draft's next service lines (each charge in one draft), then its aids and totals."""
+    position = bill.lines.filter(kind=BillLine.Kind.SERVICE).aggregate(last=Max("position"))["last"] or 0
+    BillLine.objects.bulk_create(
+        BillLine(
+            bill=bill,
+            position=position + offset,
+            label=charge.label,
+            revenue_type=charge.revenue_type,
+            service_start=charge.service_date,
+            service_end=charge.service_date,
+            quantity=charge.quantity,
+            unit=charge.unit,
+            unit_price_excl_vat=charge.unit_price_excl_vat,
+            vat_rate=charge.vat_rate,
+            amount_excl_vat=charge.amount_excl_vat,
+            charge=charge,
+        )
+        for offset, charge in enumerate(charges, start=1)
+    )
+    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(bill=bill)
+    return refresh(bill)
 
 
 def buyer_fields(debtor) -> dict:

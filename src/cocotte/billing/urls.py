@@ -12,6 +12,8 @@ urlpatterns: list = [
     path("pieces/<int:pk>/pdf", views.bill_pdf, name="bill_pdf"),
     path("pieces/<int:pk>/payer", views.pay, name="pay"),
     path("recus/<int:pk>/pdf", views.receipt_pdf, name="receipt_pdf"),
+    path("formules/", views.plans, name="plans"),
+    path("formules/<int:pk>/resilier", views.cancel_plan, name="cancel_plan"),
     # The team: months billed, their drafts reviewed line by line, then issued; credit notes.
     path("equipe/", staff.index, name="staff"),
     path("equipe/mois/<int:run_id>/", staff.run, name="run"),

@@ -24,10 +24,11 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, issuing, payments, provider
-from .models import Allocation, Bill, Payment
+from . import access, issuing, payments, provider, shop
+from .forms import TakePlanForm
+from .models import Allocation, Bill, Holding, Payment
 
 PAGE_SIZE = 20
 
@@ -203,3 +204,62 @@ def pay(request, pk: int):
         messages.error(request, str(error))
         return redirect("billing:bill", pk=found.pk)
     return render(request, "billing/pay.html", {"bill": found, "checkout": checkout})
+
+
+# --- Plans a member takes ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plans(request):
+    organisations = access.managed_organisations(request.user)
+    form = TakePlanForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            debtor = shop.debtor_for(request.user, data["for_organisation"])
+            holding = shop.take(data["plan"], debtor, by=request.user, starts_on=data["starts_on"])
+        except shop.ShopError as error:
+            form.add_error(None, error)
+        else:
+            sale = shop.sale_bill(holding)
+            if sale is not None:
+                messages.success(
+                    request, _("C’est pris. Sa pièce est émise : réglez-la en ligne ou à l’accueil.")
+                )
+                return redirect("billing:bill", sale.pk)
+            messages.success(
+                request, _("Abonnement pris : il est facturé chaque mois, jusqu’à sa résiliation.")
+            )
+            return redirect("billing:plans")
+    sections = [(_("Pour moi"), shop.holdings_of(request.user))] + [
+        (organisation.name, shop.holdings_of(organisation)) for organisation in organisations
+    ]
+    context = {"form": form, "plans": shop.plans_on_sale(), "sections": sections}
+    return render(request, "billing/plans.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def cancel_plan(request, pk: int):
+    holding = Holding.objects.select_related("plan").filter(pk=pk).first()
+    mine = holding is not None and (
+        holding.member_id == request.user.pk
+        or (
+            holding.organisation_id
+            and holding.organisation_id in access.managed_organisation_ids(request.user)
+        )
+    )
+    if not mine:
+        raise Http404
+    try:
+        shop.cancel(holding, by=request.user)
+    except shop.ShopError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Abonnement résilié : il court jusqu’au %(day)s inclus.")
+            % {"day": holding.ends_on.strftime("%d/%m/%Y")},
+        )
+    return redirect("billing:plans")
