@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cocotte.billing.models import Category, Operator, PriceLine, SiteOperator
 from cocotte.bookings import hooks
+from cocotte.bookings.models import Booking
 from cocotte.core.money import cents, vat_of
 from cocotte.spaces.models import Resource
 from tests.helpers import day_ahead, paris
@@ -163,3 +164,25 @@ def test_vat_and_totals_are_to_the_cent_and_add_up(amount, rate, units):
     assert vat == vat.quantize(Decimal("0.01")) and excl == excl.quantize(Decimal("0.01"))
     assert abs(vat - excl * rate / 100) <= Decimal("0.005")
     assert excl + vat >= excl
+
+
+def test_the_api_preview_prices_a_slot_and_each_free_occurrence_of_a_series(client, alice, room, prices):
+    from cocotte.accounts.models import ApiToken
+
+    headers = {"Authorization": f"Bearer {ApiToken.issue(alice, name='tests')[1]}"}
+    day = day_ahead(7)
+    slot = {"resource": room.pk, "start": paris(day, 10).isoformat(), "end": paris(day, 11).isoformat()}
+
+    single = client.post("/api/v1/bookings/preview", slot, content_type="application/json", headers=headers)
+    series = client.post(
+        "/api/v1/bookings/preview",
+        {**slot, "rrule": "FREQ=WEEKLY;COUNT=3"},
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert single.status_code == 200, single.json()
+    [occurrence] = single.json()
+    assert occurrence["price"]["total"] == "18.00" and occurrence["price"]["covered_by"] == "pay_as_you_go"
+    assert [o["price"]["total"] for o in series.json()] == ["18.00"] * 3
+    assert not Booking.objects.exists()  # a preview books nothing
