@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cocotte.billing import ledger
-from cocotte.billing.models import Bill, BillingRun, Charge, RevenueType
+from cocotte.billing.models import Bill, BillingRun, Charge, RevenueType, Transmission
 from tests.web.html import text_of
 
 
@@ -139,3 +139,25 @@ def test_an_issued_bill_is_no_longer_a_draft_to_edit(client, sophie, charged, al
     assert (
         client.post(reverse("billing:line", args=[bill.lines.get().pk]), {"delete": "1"}).status_code == 404
     )
+
+
+def test_a_sending_that_gave_up_is_listed_for_the_team_and_sent_again(
+    client, sophie, charged, alice, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(sophie)
+    client.post(reverse("billing:staff"), {"operator": charged.pk, "month": f"{last_month():%Y-%m}"})
+    client.post(reverse("billing:run_issue", args=[BillingRun.objects.get().pk]), {"confirm": "yes"})
+    invoice = Bill.objects.get(member=alice)
+    transmission = Transmission.objects.get(bill=invoice)
+    Transmission.objects.filter(pk=transmission.pk).update(
+        status=Transmission.Status.FAILED, message="Boîte pleine", attempts=12
+    )
+
+    page = text_of(client.get(reverse("billing:staff")))
+    assert "Envois à reprendre" in page and invoice.reference in page and "Boîte pleine" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("billing:send_again", args=[transmission.pk]))
+
+    transmission.refresh_from_db()
+    assert transmission.status == Transmission.Status.SENT
+    assert any(invoice.reference in message.subject for message in mailoutbox)

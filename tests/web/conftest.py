@@ -10,7 +10,7 @@ from django.urls import resolve, reverse
 
 from cocotte.accounts.models import ApiToken
 from cocotte.billing import issuing, payments
-from cocotte.billing.models import Bill, BillingRun, BillLine, Holding, Payment, Plan
+from cocotte.billing.models import Bill, BillingRun, BillLine, Holding, Payment, Plan, Transmission
 from cocotte.bookings import services
 from cocotte.bookings.models import Block, Booking, BookingSeries
 from cocotte.core.timeutils import at_local
@@ -55,6 +55,7 @@ class Bills:
     payment: Payment
     draft: Bill  # bob's draft of the month's run, for the team's review pages
     subscription: Holding  # alice's monthly subscription, which she may cancel
+    failed: Transmission  # the invoice's e-mail that gave up: the team sends it again
 
 
 @pytest.fixture
@@ -69,7 +70,10 @@ def bills(alice, bob, private_operator, make_bill):  # noqa: F811 — billing's 
     subscription = Holding.objects.create(
         plan=plan, member=alice, starts_on=date(2026, 1, 1), price_excl_vat=100
     )
-    return Bills(invoice, payment, draft, subscription)
+    failed = Transmission.objects.create(
+        bill=invoice, channel=Transmission.Channel.EMAIL, status=Transmission.Status.FAILED, attempts=12
+    )
+    return Bills(invoice, payment, draft, subscription, failed)
 
 
 @pytest.fixture
@@ -138,6 +142,7 @@ def state(world) -> tuple:
         tuple(BillLine.objects.order_by("pk").values_list("pk", "label")),
         tuple(BillingRun.objects.order_by("pk").values_list("pk", "status")),
         tuple(Holding.objects.order_by("pk").values_list("pk", "ends_on", "cancelled_at")),
+        tuple(Transmission.objects.order_by("pk").values_list("pk", "status", "attempts")),
         alice.profile.calendar_key,
         alice.profile.phone,
         alice.first_name,

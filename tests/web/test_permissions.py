@@ -21,11 +21,8 @@ GET, POST = "GET", "POST"
 OK, BAD, FB, NF, NA, LOGIN = "200", "400", "403", "404", "405", "login"
 MINE, PROFILE, PLANNER, HOME = "→bookings:mine", "→accounts:profile", "→planner:site", "→home"
 TEAM = "→planner:index"  # where the team lands once logged in
-RUN, DRAFT, PLANS = (
-    "→billing:run",
-    "→billing:draft",
-    "→billing:plans",
-)  # the team's billing: a month's run, a draft
+# Billing: a month's run, a draft, the member's plans, the team's billing index.
+RUN, DRAFT, PLANS, STAFF = "→billing:run", "→billing:draft", "→billing:plans", "→billing:staff"
 BILL = "→billing:bill"  # back to the bill, told why it cannot be paid online (here: no provider is set up)
 
 # fmt: off
@@ -110,6 +107,8 @@ ROWS = [
     ("discard draft: GET",           GET,  "billing:draft_discard",   LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("draft line",                   GET,  "billing:line",            LOGIN,    NF,      NF,      OK,      NF,      OK),
     ("draft line: bad",              POST, "billing:line",            LOGIN,    NF,      NF,      BAD,     NF,      BAD),
+    ("send again",                   POST, "billing:send_again",      LOGIN,    NF,      NF,      STAFF,   NF,      STAFF),
+    ("send again: GET",              GET,  "billing:send_again",      LOGIN,    NA,      NA,      NA,      NA,      NA),
     ("credit note",                  POST, "billing:credit_note",     LOGIN,    NF,      NF,      DRAFT,   NF,      DRAFT),
     ("credit note: GET",             GET,  "billing:credit_note",     LOGIN,    NA,      NA,      NA,      NA,      NA),
 ]
@@ -118,6 +117,7 @@ ROWS = [
 # Accepted POSTs of these rows change the database (and refused ones must not).
 WRITES = {
     "cancel plan",
+    "send again",
     "issue draft",
     "discard draft",
     "credit note",
@@ -165,6 +165,7 @@ ARGS = {
     "billing:draft_discard": lambda w: [w.bills.draft.pk],
     "billing:line": lambda w: [w.bills.draft.lines.get().pk],
     "billing:credit_note": lambda w: [w.bills.invoice.pk],
+    "billing:send_again": lambda w: [w.bills.failed.pk],
 }
 
 

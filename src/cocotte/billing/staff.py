@@ -17,11 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cocotte.accounts import permissions
 
-from . import issuing, runs, tasks
+from . import issuing, runs, sending, tasks
 from .access import staff_operators
 from .forms import LineForm, NewLineForm, RunForm
 from .issuing import IssueError
-from .models import Bill, BillingRun, BillLine
+from .models import Bill, BillingRun, BillLine, Transmission
 
 WORKING = (BillingRun.Status.RUNNING, BillingRun.Status.ISSUING)
 
@@ -72,8 +72,29 @@ def index(request):
         )
         .order_by("-month", "operator__name")[:24]
     )
+    problems = (
+        Transmission.objects.needing_attention()
+        .filter(bill__operator__in=operators)
+        .select_related("bill__operator")[:50]
+    )
     status = 400 if form.errors else 200
-    return render(request, "billing/staff/index.html", {"form": form, "runs": recent}, status=status)
+    context = {"form": form, "runs": recent, "problems": problems}
+    return render(request, "billing/staff/index.html", context, status=status)
+
+
+@login_required
+@require_POST
+def send_again(request, transmission_id: int):
+    transmission = get_object_or_404(
+        Transmission, pk=transmission_id, bill__operator__in=staff_operators(request.user)
+    )
+    try:
+        sending.retry(transmission, by=request.user)
+    except sending.SendingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Envoi relancé : le travailleur de tâches s’en charge."))
+    return redirect("billing:staff")
 
 
 @login_required

@@ -23,4 +23,5 @@ urlpatterns: list = [
     path("equipe/brouillons/<int:bill_id>/abandonner", staff.discard, name="draft_discard"),
     path("equipe/lignes/<int:line_id>/", staff.line, name="line"),
     path("equipe/pieces/<int:bill_id>/avoir", staff.credit_note, name="credit_note"),
+    path("equipe/envois/<int:transmission_id>/relancer", staff.send_again, name="send_again"),
 ]
