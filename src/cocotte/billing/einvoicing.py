@@ -46,11 +46,11 @@ from cocotte.accounts import permissions
 from cocotte.accounts.models import Role, User
 from cocotte.bookings.emails import language_of
 from cocotte.core.formats import format_day
+from cocotte.core.mail import tidy_text
 
 from . import facturx
 from .documents import euros
 from .models import Bill, Lifecycle, LifecycleEvent, SiteOperator, Transmission
-from .reminders import _clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -335,7 +335,7 @@ def make_problem_message(transmission: Transmission, to: str, language: str) -> 
         context["subject"] = subject
         message = EmailMultiAlternatives(
             subject=subject,
-            body=_clean_text(render_to_string("billing/email/transmission_problem.txt", context)),
+            body=tidy_text(render_to_string("billing/email/transmission_problem.txt", context)),
             to=[to],
             headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies, please
         )

@@ -9,7 +9,6 @@ fails rolls the row back so that tomorrow's run tries again.
 """
 
 import logging
-import re
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from cocotte.accounts.models import Role, User
 from cocotte.bookings.emails import language_of
 from cocotte.core.formats import format_day
+from cocotte.core.mail import tidy_text
 
 from . import facturx, payments
 from .documents import euros
@@ -57,18 +57,13 @@ def recipients(bill: Bill) -> list[str]:
     return sorted(User.objects.filter(pk__in=managers, is_active=True).values_list("email", flat=True))
 
 
-def _space_url() -> str:
+def space_url() -> str:
     """Where members see and pay their bills; the home page until that page exists."""
     try:
         path = reverse("billing:mine")
     except NoReverseMatch:
         path = "/"
     return settings.COCOTTE_PUBLIC_URL + path
-
-
-def _clean_text(text: str) -> str:
-    lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
 def make_reminder(bill: Bill, days: int, amount_due, to: list[str], *, late: int) -> EmailMultiAlternatives:
@@ -97,7 +92,7 @@ def make_reminder(bill: Bill, days: int, amount_due, to: list[str], *, late: int
             "public": operator.is_public,
             "iban": operator.iban,
             "bic": operator.bic,
-            "space_url": _space_url(),
+            "space_url": space_url(),
             "penalties": (
                 [facturx.late_penalties(), facturx.recovery_indemnity()]
                 if bill.kind == Bill.Kind.INVOICE and bill.buyer_is_business
@@ -108,7 +103,7 @@ def make_reminder(bill: Bill, days: int, amount_due, to: list[str], *, late: int
         context["subject"] = subject
         message = EmailMultiAlternatives(
             subject=subject,
-            body=_clean_text(render_to_string("billing/email/reminder.txt", context)),
+            body=tidy_text(render_to_string("billing/email/reminder.txt", context)),
             to=to,
             reply_to=[operator.email] if operator.email else None,
             headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies, please

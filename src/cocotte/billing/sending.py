@@ -44,12 +44,13 @@ from stdnum.fr import siren as siren_number
 
 from cocotte.bookings.emails import language_of
 from cocotte.core.formats import format_day
+from cocotte.core.mail import tidy_text
 from cocotte.core.models import audit
 
 from . import einvoicing, issuing, payments
 from .documents import euros
 from .models import Bill, Lifecycle, LifecycleEvent, Transmission
-from .reminders import _clean_text, _space_url, recipients
+from .reminders import recipients, space_url
 
 logger = logging.getLogger(__name__)
 
@@ -340,14 +341,14 @@ def make_bill_message(bill: Bill, to: list[str], pdf: bytes) -> EmailMultiAltern
             "public": operator.is_public,
             "iban": operator.iban,
             "bic": operator.bic,
-            "space_url": _space_url(),
+            "space_url": space_url(),
             "filename": f"{reference}.pdf",
         }
         subject = " ".join(render_to_string("billing/email/bill_subject.txt", context).split())
         context["subject"] = subject
         message = EmailMultiAlternatives(
             subject=subject,
-            body=_clean_text(render_to_string("billing/email/bill.txt", context)),
+            body=tidy_text(render_to_string("billing/email/bill.txt", context)),
             to=to,
             reply_to=[operator.email] if operator.email else None,
             headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies, please

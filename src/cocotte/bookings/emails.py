@@ -11,7 +11,6 @@ they re-read what was committed.
 
 import contextlib
 import logging
-import re
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -21,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cocotte.core.formats import describe_deadline, describe_period, format_day
+from cocotte.core.mail import tidy_text
 from cocotte.core.timeutils import zone
 
 from . import rules
@@ -97,13 +97,6 @@ def _ics(booking: Booking) -> tuple[str, bytes, str]:
     )
 
 
-def _clean_text(text: str) -> str:
-    """Templates leave blank lines and trailing spaces where tags were: tidy the plain-text part."""
-    # "-- " (with its space) is the signature delimiter: the one trailing space kept.
-    lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
-
-
 def make_message(kind: str, member, site, context: dict, ics=None) -> EmailMultiAlternatives:
     """The message of one kind, rendered in the active language and zone (see `speaking_to`)."""
     context = {
@@ -119,7 +112,7 @@ def make_message(kind: str, member, site, context: dict, ics=None) -> EmailMulti
     context["subject"] = " ".join(subject.split())
     message = EmailMultiAlternatives(
         subject=context["subject"],
-        body=_clean_text(render_to_string(f"bookings/emails/{kind}.txt", context)),
+        body=tidy_text(render_to_string(f"bookings/emails/{kind}.txt", context)),
         to=[member.email],
         reply_to=[site.email] if site.email else None,
         headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies, please
