@@ -11,6 +11,8 @@ drops, against gunicorn on the loopback interface:
 - `bench.comparison`: a deterministic data set (one site, 50 resources, 50,000 bookings and 100 weekly
   series), exported as CSV/JSON so that other systems can be measured on the same work, and the figures of
   four operations on it.
+- `bench.billing`: a month's billing run for 1,000 members (drafts, numbers, PDF/A-3 with Factur-X in two
+  worker processes), timed per part with the CPU of every process, and where one PDF's time goes.
 
 The phase modules run in their own processes (Django's settings bind one database per process); the
 orchestrator in `bench.__main__` creates the databases, seeds them and collects the results.

@@ -3,13 +3,15 @@ written to bench/results/ (JSON).
 
     python -m bench                                  # the issue's figures: 10,000 and 1,000,000 bookings
     python -m bench --bookings 100000 --quick        # a faster run: smaller database, fewer requests
-    python -m bench --only comparison                # some phases (availability, pages, throughput, comparison)
+    python -m bench --only comparison                # some phases (availability, pages, throughput,
+                                                     # comparison, billing)
+    python -m bench --only billing                   # a month's billing run for 1,000 members, alone
     python -m bench --keep --reuse                   # keep the databases, and reuse them next time
 
 Databases (created and dropped here): BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
 cocotte_bench) for the large one, the same name + `_small` for 10,000 bookings, + `_cmp` for the comparison
-data set. The data folder is COCOTTE_DATA_DIR (default /tmp/cocotte-bench). Loopback only: gunicorn listens
-on 127.0.0.1, from --port on.
+data set, + `_billing` for the billing run (bench/billing.py). The data folder is COCOTTE_DATA_DIR (default
+/tmp/cocotte-bench). Loopback only: gunicorn listens on 127.0.0.1, from --port on.
 
 Server configurations (bench.common.SERVERS), all `gunicorn … -w 2`: "per-request" (DATABASE_CONN_MAX_AGE=0, a
 new database connection per request), "persistent" (DATABASE_CONN_MAX_AGE=60), "tuned" (persistent, plus the
@@ -29,6 +31,7 @@ GROWTH_TARGET = 1.2  # … and at most 1.2 × its figure at 10,000
 PAGES_TARGET_MS = 30.0  # each member page: grid of a day, of a week, my bookings
 THROUGHPUT_TARGET = 0.5  # bookings/s over `bench/write` (authenticate a token, insert one row, commit)
 COMPARISON_TARGETS_MS = {"availability_week": 20.0, "availability_day": 8.0, "create": 12.0, "conflict": 6.0}
+BILLING_TARGET_SECONDS = 60.0  # a billing run for 1,000 members, drafts then issue with PDFs, on 2 cores
 
 
 def prepare(url: str, bookings: int, *, reuse: bool) -> dict:
@@ -229,11 +232,60 @@ def run_comparison(args, results: dict) -> None:
         print(f"  {name}: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms", flush=True)
 
 
+def run_billing(args, results: dict) -> None:
+    url = common.database_url("_billing")
+    size = ["--members", str(args.members), "--organisations", str(args.organisations)]
+    print(
+        f"\n[billing] a month's run: {args.members:,} members, {args.organisations} organisations, "
+        f"{args.workers} PDF workers",
+        flush=True,
+    )
+    common.create_database(url)
+    migrate_seconds = common.cocotte(url, "migrate", "--noinput")
+    seeded = common.run_phase("billing", url, "--step", "seed", *size)
+    print(
+        f"  seeded {seeded['members']:,} members ({seeded['subscriptions']} subscriptions), "
+        f"{seeded['organisations']} organisations ({seeded['leases']} leases, {seeded['aids']} aids), "
+        f"{seeded['charges']:,} charges for {seeded['month']} in {seeded['seed_seconds']} s",
+        flush=True,
+    )
+    before = quiet(args)
+    monitor = common.CpuMonitor()
+    run = common.run_phase("billing", url, "--step", "run", "--workers", str(args.workers))
+    during = monitor.read()
+    parts, per = run["parts"], run["per_invoice_ms"]
+    print(
+        f"  {run['invoices']:,} invoices in {parts['total']['seconds']} s: prepare {parts['prepare']['seconds']} s, "
+        f"issue {parts['issue']['seconds']} s, PDFs {parts['render']['seconds']} s, dispatch "
+        f"{parts['dispatch']['seconds']} s; CPU per invoice {per['cpu_total']} ms (Python {per['cpu_python']} + "
+        f"PostgreSQL {per['cpu_postgresql']}); other processes used {during['cores_others']} cores",
+        flush=True,
+    )
+    quiet(args)
+    breakdown = common.run_phase("billing", url, "--step", "breakdown", "--sample", str(args.billing_sample))
+    per_bill = breakdown["per_bill"]
+    print(
+        f"  breakdown of {breakdown['sample']} bills, CPU per bill {breakdown['per_bill_total']['cpu_ms']} ms: "
+        + ", ".join(f"{name} {figures['cpu_ms']}" for name, figures in per_bill.items()),
+        flush=True,
+    )
+    results["billing"] = {
+        "database": common.database_name(url),
+        "migrate_seconds": round(migrate_seconds, 1),
+        "seed": seeded,
+        "run": run,
+        "breakdown": breakdown,
+        "cpu": {"before": before, "during": during},
+        "target_seconds": BILLING_TARGET_SECONDS,
+    }
+
+
 PHASES = {
     "availability": run_availability,
     "pages": run_pages,
     "throughput": run_throughput,
     "comparison": run_comparison,
+    "billing": run_billing,
 }
 
 
@@ -370,7 +422,69 @@ def table(results: dict) -> str:
         lines.append(
             f"| Comparison set: loading {c['dataset']['bookings_total']:,} bookings (bulk ORM) | {c['load_seconds']} s | | | |"
         )
+    if "billing" in results:
+        lines += billing_rows(results["billing"])
     return "\n".join(lines)
+
+
+BREAKDOWN_NAMES = {
+    "weasyprint_layout": "WeasyPrint, HTML parsed and laid out",
+    "weasyprint_pdf": "WeasyPrint, PDF written",
+    "embed_xml": "Factur-X checked (XSD) and embedded",
+    "xml": "Factur-X XML built (`facturx.cii_xml`)",
+    "template": "Django template to HTML",
+    "context": "the template's context (`documents.bill_context`)",
+    "database": "database reads and the PDF's write",
+    "other": "the rest (`runs._render`, `documents.render`)",
+}
+
+
+def billing_rows(b: dict) -> list[str]:
+    run, parts, per = b["run"], b["run"]["parts"], b["run"]["per_invoice_ms"]
+    total = parts["total"]["seconds"]
+    n = run["invoices"]
+    rows = [
+        f"| Billing run, {n:,} invoices ({b['seed']['members']:,} members + {b['seed']['organisations']} "
+        f"organisations), drafts + issue + PDF/A-3 with Factur-X, {run['workers']} workers, whole "
+        f"| {total} s | | ≤ {b['target_seconds']:g} s | {_ok(total <= b['target_seconds'])} |",
+    ]
+    for key, name in (
+        ("prepare", "drafts (`runs.prepare`)"),
+        ("issue", "numbers (`issuing.issue`, one by one)"),
+        ("render", f"PDFs (`runs.render_pdfs`, {run['workers']} processes)"),
+        ("dispatch", "sending queued (`sending.dispatch`)"),
+    ):
+        p = parts[key]
+        statements = (
+            f", {p['statements'] / n:.1f} SQL statements an invoice"
+            if p.get("statements") and key != "render"
+            else ""
+        )
+        rows.append(
+            f"| … {name}: wall / CPU Python + PostgreSQL{statements} | {p['seconds']} s "
+            f"| {p['cpu_python_seconds']} + {p['cpu_postgresql_seconds']} s | | |"
+        )
+    rows.append(
+        f"| CPU per invoice, whole run: Python {per['cpu_python']} + PostgreSQL {per['cpu_postgresql']} ms "
+        f"(drafts {per['cpu_prepare']}, numbers {per['cpu_issue']}, PDF {per['cpu_render']}) "
+        f"| {per['cpu_total']} ms | | | |"
+    )
+    d = b["breakdown"]
+    rows.append(
+        f"| PDF of one bill, in-process, {d['sample']} bills: CPU / wall ({d['queries_per_bill']} queries) "
+        f"| {d['per_bill_total']['cpu_ms']} ms | {d['per_bill_total']['wall_ms']} ms | | |"
+    )
+    for key, figures in d["per_bill"].items():
+        if key in BREAKDOWN_NAMES:
+            rows.append(
+                f"| … {BREAKDOWN_NAMES[key]}: CPU / wall | {figures['cpu_ms']} ms | {figures['wall_ms']} ms | | |"
+            )
+    first = d["first_bill_of_a_process"]
+    rows.append(
+        f"| … first bill of a process (WeasyPrint loaded, fonts, stylesheet): CPU / wall "
+        f"| {first['cpu_ms']} ms | {first['wall_ms']} ms | | |"
+    )
+    return rows
 
 
 def main(argv=None) -> None:
@@ -381,8 +495,11 @@ def main(argv=None) -> None:
     parser.add_argument("--small", type=int, default=10_000, help="bookings of the small database")
     parser.add_argument("--quick", action="store_true", help="fewer requests per measure")
     parser.add_argument(
-        "--only", default="", help="comma-separated phases: availability,pages,throughput,comparison"
+        "--only", default="", help="comma-separated phases: availability,pages,throughput,comparison,billing"
     )
+    parser.add_argument("--members", type=int, default=1000, help="members of the billing run")
+    parser.add_argument("--organisations", type=int, default=50, help="organisations of the billing run")
+    parser.add_argument("--workers", type=int, default=2, help="PDF workers of the billing run")
     parser.add_argument("--keep", action="store_true", help="do not drop the databases at the end")
     parser.add_argument(
         "--reuse", action="store_true", help="reuse databases seeded today with the same size"
@@ -406,6 +523,7 @@ def main(argv=None) -> None:
     args.booking_requests = 200 if args.quick else 400
     args.ping_requests = 1500 if args.quick else 3000
     args.cmp_requests = 60 if args.quick else 200
+    args.billing_sample = 20 if args.quick else 50
     phases = [p.strip() for p in args.only.split(",") if p.strip()] or list(PHASES)
     unknown = set(phases) - set(PHASES)
     if unknown:
@@ -421,7 +539,7 @@ def main(argv=None) -> None:
         "options": vars(args),
         "postgresql": common.server_settings(common.database_url("")),
     }
-    urls = [common.database_url(s) for s in ("", "_small", "_cmp")]
+    urls = [common.database_url(s) for s in ("", "_small", "_cmp", "_billing")]
     try:
         for phase in PHASES:
             if phase in phases:
