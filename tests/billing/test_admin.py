@@ -1,13 +1,56 @@
-"""The admin shows an issued bill and its lines read-only: it refuses to change or delete them (403), a
-selection cannot be deleted in bulk; a draft stays editable and deletable."""
+"""The billing back office in the admin.
 
+- An issued bill and its lines are read-only: the admin refuses to change or delete them (403), a selection
+  cannot be deleted in bulk; a draft stays editable and deletable.
+- The staff of a site see their operator's rows and not another's, whose pages answer 404.
+- What the services and the worker write is read-only (403), even for an admin.
+- An aid is granted through `aids.grant` (a refusal over the de minimis ceiling is shown and writes nothing),
+  a declared aid through `aids.declare`, a payment through `payments.record` (allocated; a régie receipt in
+  public mode): read-only afterwards.
+- A lease the team signs for an organisation covers its people's bookings; a card's days left are corrected
+  without losing what bookings took.
+"""
+
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
-from cocotte.billing import issuing
-from cocotte.billing.models import Bill, BillLine
+from cocotte.accounts.models import Organisation
+from cocotte.billing import aids, issuing, ledger, payments
+from cocotte.billing.models import (
+    Aid,
+    AidLedgerEntry,
+    Allocation,
+    Bill,
+    BillingRun,
+    BillLine,
+    CancellationRule,
+    Charge,
+    Closing,
+    CreditUse,
+    Holding,
+    Operator,
+    Payment,
+    Plan,
+    PriceLine,
+    Reminder,
+    RevenueType,
+    Sequence,
+    SiteOperator,
+    Transmission,
+)
+from cocotte.core.admin import ReadOnlyAdminMixin
+from cocotte.core.models import AuditEntry
+from cocotte.spaces.models import Resource
+from tests.helpers import day_ahead, paris
+
+K, U = Resource.Kind, Resource.Unit
 
 
 @pytest.fixture

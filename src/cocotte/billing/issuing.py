@@ -16,11 +16,12 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cocotte.core.models import audit
+from cocotte.core.models import AuditEntry, audit
 
 from .models import Bill, BillLine, Charge, Closing, Operator, Sequence
 from .totals import totals_of
@@ -28,6 +29,12 @@ from .totals import totals_of
 
 class IssueError(Exception):
     """A bill that cannot be issued, and why (in the reader's language)."""
+
+    bill_name = ""  # whom the draft was for, when `issue_many` reports it
+
+
+class AlreadyIssued(IssueError):
+    """Issued already: by another process at the same moment, or twice asked."""
 
 
 def series_of(operator: Operator, kind: str, year: int) -> str:
@@ -146,64 +153,112 @@ def closed_until(operator: Operator) -> date | None:
 
 def issue(bill: Bill, *, by=None, on: date | None = None) -> Bill:
     """Number, freeze and chain a draft bill. `on` is the issue date (today by default)."""
-    on = on or timezone.localdate()
-    with transaction.atomic():
-        bill = Bill.objects.select_for_update().select_related("operator").get(pk=bill.pk)
-        if bill.is_issued:
-            raise IssueError(_("%(bill)s est déjà émise.") % {"bill": bill.reference})
-        lines = list(bill.lines.all())
-        if not lines:
-            raise IssueError(_("Une pièce sans ligne ne s’émet pas."))
-        operator = bill.operator
-        if bill.kind != Bill.Kind.STATEMENT and operator.is_public:
-            raise IssueError(_("Une collectivité en régie n’émet pas de facture : elle établit des relevés."))
-        if bill.kind == Bill.Kind.STATEMENT and not operator.is_public:
-            raise IssueError(_("Une structure privée émet des factures, pas des relevés de liquidation."))
-        if (closed := closed_until(operator)) and on <= closed:
-            raise IssueError(
-                _("La période jusqu’au %(day)s est clôturée.") % {"day": closed.strftime("%d/%m/%Y")}
-            )
-        totals = totals_of(lines)
-        if bill.kind == Bill.Kind.CREDIT_NOTE:
-            _check_credit_note(bill, totals.incl_vat)
-        elif totals.incl_vat < 0:
-            raise IssueError(_("Le total est négatif : c’est un avoir qu’il faut établir."))
+    [issued] = issue_many([bill], by=by, on=on)
+    if isinstance(issued, IssueError):
+        raise issued
+    return issued
 
-        sequence = locked_sequence(operator, series_of(operator, bill.kind, on.year))
+
+def issue_many(bills, *, by=None, on: date | None = None) -> list["Bill | IssueError"]:
+    """Number, freeze and chain drafts (bills or their ids) in one transaction, in the order given: each result
+    is the issued bill, or the `IssueError` that kept it a draft (the others are issued all the same).
+
+    The series' row is locked once for all of them (a billing run issues a thousand bills without a
+    thousand round trips); numbers and the chain are exactly those of issuing them one by one."""
+    on = on or timezone.localdate()
+    ids = [getattr(bill, "pk", bill) for bill in bills]
+    if not ids:
+        return []
+    with transaction.atomic():
+        rows = (
+            Bill.objects.select_for_update(of=("self",))
+            .select_related("operator", "credited_bill")
+            .in_bulk(ids)
+        )
+        lines_of: dict[int, list[BillLine]] = {pk: [] for pk in ids}
+        for line in BillLine.objects.filter(bill_id__in=ids).order_by("bill_id", "position"):
+            lines_of[line.bill_id].append(line)
+        sequences: dict[str, Sequence] = {}
+        results, issued = [], []
+        for pk in ids:
+            bill = rows.get(pk)
+            try:
+                if bill is None:
+                    raise IssueError(_("Pièce introuvable."))
+                _issue_one(bill, lines_of[pk], sequences, by=by, on=on)
+            except IssueError as error:
+                error.bill_name = bill.buyer_name if bill else ""
+                results.append(error)
+                continue
+            results.append(bill)
+            issued.append(bill)
+        for sequence in sequences.values():
+            sequence.save(update_fields=["last", "last_footprint", "last_issued_on"])
+        if issued:
+            Charge.objects.filter(bill__in=issued).update(status=Charge.Status.BILLED)
+            actor = by if by is not None and getattr(by, "is_authenticated", False) else None
+            kind = ContentType.objects.get_for_model(Bill)
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    actor=actor,
+                    action="billing.issue",
+                    content_type=kind,
+                    object_id=bill.pk,
+                    data={"number": bill.number or bill.reference, "total": str(bill.total_incl_vat)},
+                )
+                for bill in issued
+            )
+    return results
+
+
+def _issue_one(bill: Bill, lines: list[BillLine], sequences: dict, *, by, on: date) -> None:
+    """Check, number, freeze and chain one locked draft; its series' row is locked on first use."""
+    if bill.is_issued:
+        raise AlreadyIssued(_("%(bill)s est déjà émise.") % {"bill": bill.reference})
+    if not lines:
+        raise IssueError(_("Une pièce sans ligne ne s’émet pas."))
+    operator = bill.operator
+    if bill.kind != Bill.Kind.STATEMENT and operator.is_public:
+        raise IssueError(_("Une collectivité en régie n’émet pas de facture : elle établit des relevés."))
+    if bill.kind == Bill.Kind.STATEMENT and not operator.is_public:
+        raise IssueError(_("Une structure privée émet des factures, pas des relevés de liquidation."))
+    totals = totals_of(lines)
+    if bill.kind == Bill.Kind.CREDIT_NOTE:
+        _check_credit_note(bill, totals.incl_vat)
+    elif totals.incl_vat < 0:
+        raise IssueError(_("Le total est négatif : c’est un avoir qu’il faut établir."))
+
+    series = series_of(operator, bill.kind, on.year)
+    if series not in sequences:
+        sequences[series] = locked_sequence(operator, series)
         # Read under the series' lock, which a closing takes too: no bill slips into a period being closed.
         if (closed := closed_until(operator)) and on <= closed:
+            del sequences[series]
             raise IssueError(
                 _("La période jusqu’au %(day)s est clôturée.") % {"day": closed.strftime("%d/%m/%Y")}
             )
-        if sequence.last_issued_on and on < sequence.last_issued_on:
-            raise IssueError(
-                _("La série %(series)s a déjà une pièce du %(day)s : la numérotation suit les dates.")
-                % {"series": sequence.series, "day": sequence.last_issued_on.strftime("%d/%m/%Y")}
-            )
-        sequence.last += 1
-        bill.series, bill.sequence = sequence.series, sequence.last
-        bill.number = "" if bill.kind == Bill.Kind.STATEMENT else number_of(sequence.series, sequence.last)
-        bill.issue_date = on
-        bill.due_date = on + timedelta(days=operator.payment_days)
-        bill.seller = seller_of(operator)
-        bill.total_excl_vat, bill.total_vat, bill.total_incl_vat = (
-            totals.excl_vat,
-            totals.vat,
-            totals.incl_vat,
+    sequence = sequences[series]
+    if sequence.last_issued_on and on < sequence.last_issued_on:
+        raise IssueError(
+            _("La série %(series)s a déjà une pièce du %(day)s : la numérotation suit les dates.")
+            % {"series": sequence.series, "day": sequence.last_issued_on.strftime("%d/%m/%Y")}
         )
-        bill.status = Bill.Status.ISSUED
-        bill.issued_at = timezone.now()
-        bill.issued_by = by if by is not None and getattr(by, "is_authenticated", False) else None
-        bill.previous_footprint = sequence.last_footprint
-        bill.footprint = footprint_of(bill.previous_footprint, canonical_content(bill, lines))
-        bill._issuing = True
-        bill.save()
-        bill._issuing = False
-        Charge.objects.filter(bill=bill).update(status=Charge.Status.BILLED)
-        sequence.last_footprint, sequence.last_issued_on = bill.footprint, on
-        sequence.save(update_fields=["last", "last_footprint", "last_issued_on"])
-        audit(by, "billing.issue", bill, number=bill.number or bill.reference, total=str(bill.total_incl_vat))
-    return bill
+    sequence.last += 1
+    bill.series, bill.sequence = sequence.series, sequence.last
+    bill.number = "" if bill.kind == Bill.Kind.STATEMENT else number_of(sequence.series, sequence.last)
+    bill.issue_date = on
+    bill.due_date = on + timedelta(days=operator.payment_days)
+    bill.seller = seller_of(operator)
+    bill.total_excl_vat, bill.total_vat, bill.total_incl_vat = totals.excl_vat, totals.vat, totals.incl_vat
+    bill.status = Bill.Status.ISSUED
+    bill.issued_at = timezone.now()
+    bill.issued_by = by if by is not None and getattr(by, "is_authenticated", False) else None
+    bill.previous_footprint = sequence.last_footprint
+    bill.footprint = footprint_of(bill.previous_footprint, canonical_content(bill, lines))
+    bill._issuing = True
+    bill.save()
+    bill._issuing = False
+    sequence.last_footprint, sequence.last_issued_on = bill.footprint, on
 
 
 def _check_credit_note(bill: Bill, total: Decimal) -> None:

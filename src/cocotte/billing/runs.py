@@ -38,7 +38,7 @@ from cocotte.accounts.models import Organisation
 from cocotte.core.models import audit
 from cocotte.core.money import cents
 
-from . import issuing, ledger, sending
+from . import issuing, ledger, render_worker, sending
 from .drafts import refresh
 from .models import Bill, BillingRun, BillLine, Charge, DebtorDetails, Holding, Operator, Plan
 from .totals import line_amount
@@ -370,20 +370,25 @@ def issue_run(
         status=BillingRun.Status.ISSUING, total=len(ids), done=0, error=""
     )
     issued, problems = [], []
-    for bill_id in ids:
-        bill = Bill.objects.get(pk=bill_id)
-        try:
-            issued.append(issuing.issue(bill, by=by, on=on))
-        except issuing.IssueError as error:
-            if not Bill.objects.filter(pk=bill_id, status=Bill.Status.ISSUED).exists():
-                problems.append(f"{bill.buyer_name} : {error}")
-        except Bill.DoesNotExist:
-            pass  # discarded meanwhile
-        BillingRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
-        if progress:
-            run.refresh_from_db()
-            progress(run)
-    render_pdfs([bill.pk for bill in issued], workers=workers)
+    # Numbers a chunk at a time (one lock of the series for a hundred bills), each chunk's PDFs rendered by
+    # the workers while the next chunk is numbered.
+    with Renderers(workers) as render:
+        for start in range(0, len(ids), ISSUE_CHUNK):
+            chunk = ids[start : start + ISSUE_CHUNK]
+            done = []
+            for result in issuing.issue_many(chunk, by=by, on=on):
+                if isinstance(result, issuing.AlreadyIssued):
+                    continue  # by another process meanwhile
+                if isinstance(result, issuing.IssueError):
+                    problems.append(f"{result.bill_name} : {result}")
+                else:
+                    done.append(result)
+            issued += done
+            render([bill.pk for bill in done])
+            BillingRun.objects.filter(pk=run.pk).update(done=F("done") + len(chunk))
+            if progress:
+                run.refresh_from_db()
+                progress(run)
     if send:
         _dispatch(issued)
     left = Bill.objects.filter(run=run, status=Bill.Status.DRAFT).exists()
@@ -412,28 +417,66 @@ def _dispatch(bills: list[Bill]) -> None:
         sending.dispatch(bill)
 
 
+ISSUE_CHUNK = 100  # drafts numbered in one transaction
+
+
 def render_pdfs(bill_ids: list[int], *, workers: int | None = None) -> None:
-    """Render and keep the PDF/A-3 of issued bills; with `workers` > 1 (the setting COCOTTE_BILLING_WORKERS
-    by default), in that many processes: WeasyPrint is CPU-bound and single-threaded, one process per core.
-    Inside a transaction, in this process: the children could not see what it has not committed."""
-    workers = settings.COCOTTE_BILLING_WORKERS if workers is None else workers
-    if workers <= 1 or len(bill_ids) < 2 or connection.in_atomic_block:
-        _render(bill_ids)
-        return
-    # The children get their own database connections: the parent's must not be shared through the fork.
-    connections.close_all()
-    chunks = [bill_ids[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for failure in pool.map(_render_all, chunks):
-            if failure:
-                raise RunError(failure)
+    """Render and keep the PDF/A-3 of issued bills (see `Renderers`)."""
+    with Renderers(workers) as render:
+        render(bill_ids)
 
 
-def _render_all(bill_ids: list[int]) -> str:
+class Renderers:
+    """Where PDFs are rendered: with `workers` > 1 (the setting COCOTTE_BILLING_WORKERS by default), that many
+    processes — WeasyPrint is CPU-bound and single-threaded, one process per core — each started afresh
+    (spawned, not forked: no database connection is shared with this one) on this process's database.
+    Inside a transaction, or for one bill, in this process: children could not see what it has not committed.
+
+    `with Renderers() as render: render(ids)` hands ids over and returns at once; leaving the block waits for
+    every PDF and raises the first failure."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = settings.COCOTTE_BILLING_WORKERS if workers is None else workers
+        self.pool, self.futures = None, []
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, bill_ids: list[int]) -> None:
+        if not bill_ids:
+            return
+        if self.workers <= 1 or connection.in_atomic_block or (self.pool is None and len(bill_ids) < 2):
+            _render(bill_ids)
+            return
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=render_worker.start,
+                initargs=(connection.settings_dict["NAME"],),
+            )
+        size = max(1, -(-len(bill_ids) // self.workers))  # a share for each worker
+        for start in range(0, len(bill_ids), size):
+            self.futures.append(self.pool.submit(render_worker.render, bill_ids[start : start + size]))
+
+    def __exit__(self, *exc):
+        if self.pool is None:
+            return False
+        try:
+            failures = [failure for future in self.futures if (failure := future.result())]
+        finally:
+            self.pool.shutdown()
+        if failures and exc[0] is None:
+            raise RunError(failures[0])
+        return False
+
+
+def render_share(bill_ids: list[int]) -> str:
+    """A worker's share: its PDFs, or what went wrong (the parent raises it)."""
     try:
         _render(bill_ids)
         return ""
-    except Exception as error:  # reported by the parent, which raises it
+    except Exception as error:
         logger.exception("PDF rendering failed")
         return f"{type(error).__name__}: {error}"
     finally:
