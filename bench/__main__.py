@@ -256,7 +256,7 @@ def run_billing(args, results: dict) -> None:
     parts, per = run["parts"], run["per_invoice_ms"]
     print(
         f"  {run['invoices']:,} invoices in {parts['total']['seconds']} s: prepare {parts['prepare']['seconds']} s, "
-        f"issue {parts['issue']['seconds']} s, PDFs {parts['render']['seconds']} s, dispatch "
+        f"numbers {parts['issue']['seconds']} s within numbers + PDFs {parts['render']['seconds']} s, dispatch "
         f"{parts['dispatch']['seconds']} s; CPU per invoice {per['cpu_total']} ms (Python {per['cpu_python']} + "
         f"PostgreSQL {per['cpu_postgresql']}); other processes used {during['cores_others']} cores",
         flush=True,
@@ -450,8 +450,8 @@ def billing_rows(b: dict) -> list[str]:
     ]
     for key, name in (
         ("prepare", "drafts (`runs.prepare`)"),
-        ("issue", "numbers (`issuing.issue`, one by one)"),
-        ("render", f"PDFs (`runs.render_pdfs`, {run['workers']} processes)"),
+        ("issue", "numbers (`issuing.issue_many`, 100 a transaction), in the parent, during the next row"),
+        ("render", f"numbers and PDFs overlapped (`runs.issue_run`, {run['workers']} PDF processes)"),
         ("dispatch", "sending queued (`sending.dispatch`)"),
     ):
         p = parts[key]
@@ -466,7 +466,7 @@ def billing_rows(b: dict) -> list[str]:
         )
     rows.append(
         f"| CPU per invoice, whole run: Python {per['cpu_python']} + PostgreSQL {per['cpu_postgresql']} ms "
-        f"(drafts {per['cpu_prepare']}, numbers {per['cpu_issue']}, PDF {per['cpu_render']}) "
+        f"(drafts {per['cpu_prepare']}, numbers {per['cpu_issue']}, numbers + PDF {per['cpu_render']}) "
         f"| {per['cpu_total']} ms | | | |"
     )
     d = b["breakdown"]

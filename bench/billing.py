@@ -15,7 +15,7 @@ Three steps, each its own process (`--step`), as the orchestrator calls them:
   CPU of this process and of its forked workers (getrusage), and of PostgreSQL and everything else
   (bench.common.CpuMonitor) for each part.
 - `breakdown`: on a sample of the issued bills (their PDF set aside and rendered again, in this process,
-  through `runs._render_all`, the workers' own code), where a bill's time goes: the database, the context,
+  through `render_worker.render`, the workers' own code), where a bill's time goes: the database, the context,
   the Django template, WeasyPrint (layout, then writing the PDF), the Factur-X XML, and embedding it;
   then a cProfile of the same sample. A first bill is rendered before, not counted: the once-per-process
   cost (loading WeasyPrint, the fonts, the stylesheet) is reported apart.
@@ -375,7 +375,7 @@ class Part:
 def run(args) -> dict:
     from django.db import connection
 
-    from cocotte.billing import runs
+    from cocotte.billing import issuing, runs
     from cocotte.billing.models import Bill, BillingRun, Operator
 
     operator = Operator.objects.get(siret=SIRET)
@@ -388,25 +388,36 @@ def run(args) -> dict:
     drafted = runs.prepare(operator, month)
     parts["prepare"] = part.end()
 
-    original = runs.render_pdfs
+    # Numbering (issuing.issue_many, chunk by chunk) overlaps the PDFs' rendering: it is timed call by call,
+    # and the block from the first number to the sending is timed whole ("render": numbers and PDFs).
+    original_many, original_dispatch = issuing.issue_many, runs._dispatch
+    numbering = {"seconds": 0.0, "statements": 0, "cpu_python_seconds": 0.0, "cpu_postgresql_seconds": 0.0}
     marks: dict[str, Part] = {}
 
-    def timed_render_pdfs(bill_ids, **kwargs):
-        parts["issue"] = marks.pop("issue").end()
+    def timed_issue_many(*args, **kwargs):
+        wall, statements, cpu = time.perf_counter(), STATEMENTS[0], _rusage()[0]
+        try:
+            return original_many(*args, **kwargs)
+        finally:
+            numbering["seconds"] += time.perf_counter() - wall
+            numbering["statements"] += STATEMENTS[0] - statements
+            numbering["cpu_python_seconds"] += _rusage()[0] - cpu
+
+    def timed_dispatch(bills):
+        parts["render"] = marks.pop("render").end()
         part = Part()
         try:
-            return original(bill_ids, **kwargs)
+            return original_dispatch(bills)
         finally:
-            parts["render"] = part.end()
-            marks["dispatch"] = Part()
+            parts["dispatch"] = part.end()
 
-    runs.render_pdfs = timed_render_pdfs
+    issuing.issue_many, runs._dispatch = timed_issue_many, timed_dispatch
     try:
-        marks["issue"] = Part()
+        marks["render"] = Part()
         issued = runs.issue_run(drafted, workers=args.workers)
     finally:
-        runs.render_pdfs = original
-    parts["dispatch"] = marks.pop("dispatch").end()
+        issuing.issue_many, runs._dispatch = original_many, original_dispatch
+    parts["issue"] = {key: round(value, 2) for key, value in numbering.items()}
     parts["total"] = whole.end()
 
     invoices = len(issued)
@@ -418,10 +429,9 @@ def run(args) -> dict:
         )
         with_pdf, mean_bytes, lines = cursor.fetchone()
     total = parts["total"]
-    cpu_python = sum(parts[p]["cpu_python_seconds"] for p in ("prepare", "issue", "render", "dispatch"))
-    cpu_postgresql = sum(
-        parts[p]["cpu_postgresql_seconds"] for p in ("prepare", "issue", "render", "dispatch")
-    )
+    # "render" holds the numbering's CPU too (they overlap): not counted twice.
+    cpu_python = sum(parts[p]["cpu_python_seconds"] for p in ("prepare", "render", "dispatch"))
+    cpu_postgresql = sum(parts[p]["cpu_postgresql_seconds"] for p in ("prepare", "render", "dispatch"))
     per = max(invoices, 1)
     return {
         "command": f"runs.prepare + runs.issue_run(workers={args.workers}) = cocotte billing_run "
@@ -508,7 +518,7 @@ def breakdown(args) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from cocotte.billing import documents, facturx, pdf, runs
+    from cocotte.billing import documents, facturx, pdf, render_worker
     from cocotte.billing.models import Bill, BillingRun
 
     run_ = BillingRun.objects.get(month=date.fromisoformat(args.month + "-01"))
@@ -531,7 +541,7 @@ def breakdown(args) -> dict:
     # The once-per-process cost: the first bill of a fresh process (WeasyPrint, fonts, stylesheet).
     clear([warm])
     cpu, wall = time.process_time(), time.perf_counter()
-    failed(runs._render_all([warm]))
+    failed(render_worker.render([warm]))
     first = {
         "cpu_ms": round((time.process_time() - cpu) * 1000),
         "wall_ms": round((time.perf_counter() - wall) * 1000),
@@ -559,7 +569,7 @@ def breakdown(args) -> dict:
             stages.stage("other"),
         ):
             cpu, wall = time.process_time(), time.perf_counter()
-            failed(runs._render_all(sample))
+            failed(render_worker.render(sample))
             total_cpu, total_wall = time.process_time() - cpu, time.perf_counter() - wall
     finally:
         for restore in undo:
@@ -588,7 +598,7 @@ def breakdown(args) -> dict:
     clear(sample)
     profiler = cProfile.Profile()
     profiler.enable()
-    failed(runs._render_all(sample))
+    failed(render_worker.render(sample))
     profiler.disable()
     profile_path = common.RESULTS / "billing-render.prof"
     profiler.dump_stats(profile_path)

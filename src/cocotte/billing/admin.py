@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -132,9 +134,8 @@ def companies(request):
 
 def scoped_choices(request, model, admin_site):
     """What a form may offer of `model` to this user; None: Django's default (everything)."""
-    related = admin_site._registry.get(model)
-    if isinstance(related, OperatorScopedMixin):
-        return related.get_queryset(request)
+    if admin_site.is_registered(model) and isinstance(admin_site.get_model_admin(model), OperatorScopedMixin):
+        return admin_site.get_model_admin(model).get_queryset(request)
     if model is Resource:
         resources = Resource.objects.select_related("site").order_by("site__name", "name")
         ids = operator_ids(request)
@@ -142,6 +143,10 @@ def scoped_choices(request, model, admin_site):
     if model is Site and operator_ids(request) is not None:
         return Site.objects.filter(pk__in=permissions.staffed_site_ids(request.user)).order_by("name")
     return None
+
+
+# What a form calls the foreign keys that have no French name on the model.
+FIELD_LABELS = {"member": _("Membre"), "organisation": _("Organisation"), "bill": _("Pièce")}
 
 
 class ScopedChoicesMixin:
@@ -153,6 +158,11 @@ class ScopedChoicesMixin:
             choices = scoped_choices(request, db_field.related_model, self.admin_site)
             if choices is not None:
                 kwargs["queryset"] = choices
+        if db_field.verbose_name == db_field.name.replace("_", " "):  # no French name of its own
+            kwargs.setdefault(
+                "label",
+                FIELD_LABELS.get(db_field.name) or capfirst(db_field.related_model._meta.verbose_name),
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -224,10 +234,15 @@ def _link(url: str, text) -> str:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+def _days(value) -> str:
+    """Days as the team reads them: 9,5."""
+    return f"{Decimal(value).normalize():f}".replace(".", ",")
+
+
 def _choices_field(choices, label, help_text=""):
     """A list of codes (a JSON field) as checkboxes."""
     return forms.MultipleChoiceField(
-        label=label,
+        label=capfirst(label),
         choices=choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -512,7 +527,7 @@ class HoldingForm(forms.ModelForm):
             fields["days_left"].help_text = _(
                 "%(taken)s j déjà pris par des réservations, qui restent couvertes. Ce que vous corrigez "
                 "s’ajoute à ce qui reste au moment d’enregistrer, ou s’en retire."
-            ) % {"taken": f"{taken.normalize():f}".replace(".", ",")}
+            ) % {"taken": _days(taken)}
 
     def _value(self, name):
         if name in self.cleaned_data:
@@ -603,15 +618,19 @@ class HoldingForm(forms.ModelForm):
         if typed < 0 or now + self.days_left_delta < 0:
             self.add_error(
                 "days_left",
-                _("Il reste %(left)s j : on ne peut en retirer davantage.") % {"left": now},
+                _("Il reste %(left)s j : on ne peut en retirer davantage.") % {"left": _days(now)},
             )
 
 
 class CreditUseInline(ReadOnlyInline):
     model = CreditUse
-    fields = ["booking", "amount", "month", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["what", "amount", "month"]
+    readonly_fields = ["what"]
     verbose_name_plural = _("utilisations par des réservations")
+
+    @admin.display(description=_("réservation"))
+    def what(self, use):
+        return use.booking
 
 
 @admin.register(Holding)
@@ -651,17 +670,29 @@ class HoldingAdmin(ScopedAdmin):
     def kind(self, holding):
         return holding.plan.get_kind_display()
 
+    @admin.display(description=_("saisie par"))
+    def entered_by(self, holding):
+        return holding.created_by or "—"
+
+    @admin.display(description=_("saisie le"))
+    def entered_at(self, holding):
+        return display_for_value(holding.created_at, "—")
+
     def get_fieldsets(self, request, obj=None):
         main = ["plan", ("member", "organisation"), "resource", ("starts_on", "ends_on"), "price_excl_vat"]
         if obj is None:
             return [(None, {"fields": main})]
+        if obj.plan.kind != Plan.Kind.LEASE:
+            main.remove("resource")
+        if obj.plan.kind in (Plan.Kind.CARD, Plan.Kind.DAY_PASS):
+            main.append("days_left")
         return [
-            (None, {"fields": [*main, "days_left"]}),
-            (_("Suivi"), {"fields": ["cancelled_at", "created_by", "created_at"]}),
+            (None, {"fields": main}),
+            (_("Suivi"), {"fields": ["cancelled_at", ("entered_by", "entered_at")]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = ["cancelled_at", "created_by", "created_at"]
+        fields = ["cancelled_at", "entered_by", "entered_at"]
         if obj is None:
             return fields
         kind = obj.plan.kind
@@ -671,8 +702,6 @@ class HoldingAdmin(ScopedAdmin):
                 fields.append("price_excl_vat")  # billed at once
         elif _holding_charges(obj).exists():  # months billed to this debtor under this plan
             fields += ["plan", "member", "organisation"]
-        if kind not in (Plan.Kind.CARD, Plan.Kind.DAY_PASS):
-            fields.append("days_left")
         return fields
 
     def get_inline_instances(self, request, obj=None):
@@ -719,7 +748,7 @@ class HoldingAdmin(ScopedAdmin):
                     gettext(
                         "Des réservations ont pris ou rendu des jours pendant la correction : il en reste %(left)s."
                     )
-                    % {"left": obj.days_left},
+                    % {"left": _days(obj.days_left)},
                     messages.WARNING,
                 )
         if form.changed_data:
@@ -954,7 +983,7 @@ class ClosingAdmin(ScopedReadOnlyAdmin):
 
 class RecordPaymentForm(ServiceForm):
     bills = forms.ModelMultipleChoiceField(
-        label=_("pièces réglées"),
+        label=_("Pièces réglées"),
         queryset=Bill.objects.none(),
         required=False,
         help_text=_(
@@ -986,12 +1015,12 @@ class RecordPaymentForm(ServiceForm):
             "Il reçoit alors sa quittance numérotée."
         )
         fields["member"].help_text = _("Le membre, ou l’organisation : l’un des deux.")
-        bills = scoped_choices(self.request, Bill, self.admin_site) if self.request else Bill.objects.none()
-        fields["bills"].queryset = bills.filter(status=Bill.Status.ISSUED, kind__in=payments.OWED_KINDS)
-        if self.admin_site is not None:
+        if self.admin_site is not None:  # searched as you type, among the bills the user may see
             fields["bills"].widget = AutocompleteSelectMultiple(
                 Allocation._meta.get_field("bill"), self.admin_site
             )
+        bills = scoped_choices(self.request, Bill, self.admin_site) if self.request else Bill.objects.none()
+        fields["bills"].queryset = bills.filter(status=Bill.Status.ISSUED, kind__in=payments.OWED_KINDS)
 
     def clean(self):
         cleaned = super().clean()
@@ -1151,7 +1180,7 @@ class GrantAidForm(ServiceForm):
         Aid._meta.get_field("revenue_types").help_text,
     )
     monthly_rent = forms.DecimalField(
-        label=_("loyer mensuel sans l’aide"),
+        label=_("Loyer mensuel sans l’aide"),
         required=False,
         min_value=0,
         max_digits=12,

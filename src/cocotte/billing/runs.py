@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -446,7 +446,7 @@ class Renderers:
         if not bill_ids:
             return
         if self.workers <= 1 or connection.in_atomic_block or (self.pool is None and len(bill_ids) < 2):
-            _render(bill_ids)
+            render_worker.render_here(bill_ids)
             return
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
@@ -469,35 +469,6 @@ class Renderers:
         if failures and exc[0] is None:
             raise RunError(failures[0])
         return False
-
-
-def render_share(bill_ids: list[int]) -> str:
-    """A worker's share: its PDFs, or what went wrong (the parent raises it)."""
-    try:
-        _render(bill_ids)
-        return ""
-    except Exception as error:
-        logger.exception("PDF rendering failed")
-        return f"{type(error).__name__}: {error}"
-    finally:
-        connections.close_all()
-
-
-RENDER_CHUNK = 50  # bills read at once to render: two queries for 50 bills, not three a bill
-
-
-def _render(bill_ids: list[int]) -> None:
-    """Render the bills' PDFs in this order, reading them a chunk at a time with their lines (and the
-    invoice a credit note corrects)."""
-    for start in range(0, len(bill_ids), RENDER_CHUNK):
-        chunk = bill_ids[start : start + RENDER_CHUNK]
-        bills = (
-            Bill.objects.select_related("operator", "credited_bill").prefetch_related("lines").in_bulk(chunk)
-        )
-        for bill_id in chunk:
-            if bill_id not in bills:
-                raise Bill.DoesNotExist(f"Bill {bill_id} does not exist.")
-            issuing.render_pdf(bills[bill_id])
 
 
 def _is_person(user) -> bool:
