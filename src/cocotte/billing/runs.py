@@ -22,6 +22,7 @@ Progress (`BillingRun.total` and `done`) is written as it goes, for the staff pa
 import logging
 import multiprocessing
 from calendar import monthrange
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import formats, timezone, translation
@@ -40,8 +42,8 @@ from cocotte.core.money import cents
 
 from . import issuing, ledger, render_worker, sending
 from .drafts import refresh
-from .models import Bill, BillingRun, BillLine, Charge, DebtorDetails, Holding, Operator, Plan
-from .totals import line_amount
+from .models import Aid, Bill, BillingRun, BillLine, Charge, DebtorDetails, Holding, Operator, Plan
+from .totals import line_amount, totals_of
 
 logger = logging.getLogger(__name__)
 
@@ -169,9 +171,10 @@ def prepare(
             .order_by("organisation_id", "member_id")
         )
         BillingRun.objects.filter(pk=run.pk).update(total=len(debtors))
-        for member_id, organisation_id in debtors:
-            _draft_for(run, member_id, organisation_id, today)
-            BillingRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
+        for start in range(0, len(debtors), DRAFT_CHUNK):
+            chunk = debtors[start : start + DRAFT_CHUNK]
+            _drafts_for(run, chunk, today)
+            BillingRun.objects.filter(pk=run.pk).update(done=F("done") + len(chunk))
             if progress:
                 run.refresh_from_db()
                 progress(run)
@@ -184,31 +187,36 @@ def prepare(
     return run
 
 
-def _draft_for(
-    run: BillingRun, member_id: int | None, organisation_id: int | None, today: date
-) -> Bill | None:
-    """The debtor's draft of the run with its new charges, its aid lines and totals refreshed."""
+DRAFT_CHUNK = 50  # debtors drafted in one transaction
+
+
+def _drafts_for(run: BillingRun, debtors: list[tuple[int | None, int | None]], today: date) -> None:
+    """The drafts of a chunk of debtors, each with its new charges, its aid lines and totals, in one
+    transaction and a few queries for all of them. The run's row lock makes a second run at the same time
+    wait, then find the charges taken: no debtor gets two drafts."""
+    member_ids = {member for member, _organisation in debtors if member}
+    organisation_ids = {organisation for _member, organisation in debtors if organisation}
+    whose = Q(member_id__in=member_ids) | Q(organisation_id__in=organisation_ids)
     with transaction.atomic():
-        BillingRun.objects.select_for_update().get(pk=run.pk)  # one drafting per debtor at a time
-        charges = list(
+        BillingRun.objects.select_for_update().get(pk=run.pk)
+        charges: dict[tuple, list[Charge]] = defaultdict(list)
+        for charge in (
             Charge.objects.select_for_update()
-            .filter(
-                billable(run.operator, run.month, today), member_id=member_id, organisation_id=organisation_id
-            )
+            .filter(billable(run.operator, run.month, today))
+            .filter(whose)
             .order_by("service_date", "pk")
-        )
+        ):
+            charges[(charge.member_id, charge.organisation_id)].append(charge)
         if not charges:
-            return None  # another run took them meanwhile
-        bill = (
-            Bill.objects.filter(
-                run=run, status=Bill.Status.DRAFT, member_id=member_id, organisation_id=organisation_id
-            )
-            .order_by("pk")
-            .first()
-        )
-        if bill is None:
-            debtor = Organisation.objects.get(pk=organisation_id) if organisation_id else charges[0].member
-            bill = Bill.objects.create(
+            return  # another run took them meanwhile
+        drafts: dict[tuple, Bill] = {}
+        for bill in Bill.objects.filter(run=run, status=Bill.Status.DRAFT).filter(whose).order_by("-pk"):
+            drafts[(bill.member_id, bill.organisation_id)] = bill  # the oldest wins
+        grown = list(drafts.values())  # drafts that had lines already: refreshed whole
+        people = get_user_model().objects.select_related("profile").in_bulk(member_ids)
+        companies = Organisation.objects.select_related("billing_details").in_bulk(organisation_ids)
+        new = [
+            Bill(
                 operator=run.operator,
                 kind=Bill.Kind.STATEMENT if run.operator.is_public else Bill.Kind.INVOICE,
                 run=run,
@@ -216,31 +224,72 @@ def _draft_for(
                 organisation_id=organisation_id,
                 period_start=run.month,
                 period_end=month_end(run.month),
-                **buyer_fields(debtor),
+                **buyer_fields(companies[organisation_id] if organisation_id else people[member_id]),
             )
-        attach(bill, charges)
-    return bill
+            for member_id, organisation_id in charges
+            if (member_id, organisation_id) not in drafts
+        ]
+        Bill.objects.bulk_create(new)
+        drafts.update({(bill.member_id, bill.organisation_id): bill for bill in new})
+        last = dict(
+            BillLine.objects.filter(bill__in=grown, kind=BillLine.Kind.SERVICE)
+            .values("bill")
+            .annotate(last=Max("position"))
+            .values_list("bill", "last")
+        )
+        lines_of: dict[int, list[BillLine]] = defaultdict(list)
+        for key, taken in charges.items():
+            bill = drafts[key]
+            for offset, charge in enumerate(taken, start=last.get(bill.pk, 0) + 1):
+                charge.bill = bill
+                lines_of[bill.pk].append(_line_of(bill, offset, charge))
+        BillLine.objects.bulk_create(line for lines in lines_of.values() for line in lines)
+        Charge.objects.bulk_update([c for taken in charges.values() for c in taken], ["bill"])
+        aided = set(
+            Aid.objects.filter(
+                operator=run.operator,
+                organisation_id__in=organisation_ids,
+                starts_on__lte=month_end(run.month),
+                ends_on__gte=run.month,
+            ).values_list("organisation_id", flat=True)
+        )
+        plain = []
+        for bill in drafts.values():
+            if bill in grown or bill.organisation_id in aided:
+                refresh(bill)  # aid lines to compute, or lines from before to add up
+            else:
+                totals = totals_of(lines_of[bill.pk])
+                bill.total_excl_vat, bill.total_vat, bill.total_incl_vat = (
+                    totals.excl_vat,
+                    totals.vat,
+                    totals.incl_vat,
+                )
+                plain.append(bill)
+        Bill.objects.bulk_update(plain, ["total_excl_vat", "total_vat", "total_incl_vat"])
+
+
+def _line_of(bill: Bill, position: int, charge: Charge) -> BillLine:
+    return BillLine(
+        bill=bill,
+        position=position,
+        label=charge.label,
+        revenue_type=charge.revenue_type,
+        service_start=charge.service_date,
+        service_end=charge.service_date,
+        quantity=charge.quantity,
+        unit=charge.unit,
+        unit_price_excl_vat=charge.unit_price_excl_vat,
+        vat_rate=charge.vat_rate,
+        amount_excl_vat=charge.amount_excl_vat,
+        charge=charge,
+    )
 
 
 def attach(bill: Bill, charges: list[Charge]) -> Bill:
     """Charges as the draft's next service lines (each charge in one draft), then its aids and totals."""
     position = bill.lines.filter(kind=BillLine.Kind.SERVICE).aggregate(last=Max("position"))["last"] or 0
     BillLine.objects.bulk_create(
-        BillLine(
-            bill=bill,
-            position=position + offset,
-            label=charge.label,
-            revenue_type=charge.revenue_type,
-            service_start=charge.service_date,
-            service_end=charge.service_date,
-            quantity=charge.quantity,
-            unit=charge.unit,
-            unit_price_excl_vat=charge.unit_price_excl_vat,
-            vat_rate=charge.vat_rate,
-            amount_excl_vat=charge.amount_excl_vat,
-            charge=charge,
-        )
-        for offset, charge in enumerate(charges, start=1)
+        _line_of(bill, position + offset, charge) for offset, charge in enumerate(charges, start=1)
     )
     Charge.objects.filter(pk__in=[c.pk for c in charges]).update(bill=bill)
     return refresh(bill)
@@ -249,7 +298,10 @@ def attach(bill: Bill, charges: list[Charge]) -> Bill:
 def buyer_fields(debtor) -> dict:
     """The buyer as the bill names it (kept on the bill: it never follows later changes of the debtor)."""
     if isinstance(debtor, Organisation):
-        details = DebtorDetails.objects.filter(organisation=debtor).first() or DebtorDetails()
+        try:
+            details = debtor.billing_details
+        except DebtorDetails.DoesNotExist:
+            details = DebtorDetails()
         return {
             "buyer_name": debtor.name,
             "buyer_address": debtor.address,
