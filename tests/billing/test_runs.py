@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from cocotte.billing import aids, issuing, ledger, runs
+from cocotte.billing import aids, issuing, ledger, runs, sending
 from cocotte.billing.models import Bill, BillingRun, BillLine, Charge, Holding, Plan, RevenueType
 
 JANUARY = date(2027, 1, 1)
@@ -348,3 +348,22 @@ def test_a_line_withdrawn_after_drafting_leaves_the_draft_and_its_totals(private
     bill.refresh_from_db()
     assert [amount for _k, _l, amount in lines_of(bill)] == [Decimal("15.00")]
     assert bill.total_excl_vat == Decimal("15.00")
+
+
+def test_a_runs_bills_are_sent_once_each_even_dispatched_twice(
+    private_operator, alice, bob, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "ENQUEUE_ON_COMMIT": False}
+    }
+    charge(private_operator, alice, 1)
+    charge(private_operator, bob, 2)
+    run = runs.prepare(private_operator, JANUARY, today=TODAY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = runs.issue_run(run, on=TODAY, workers=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.dispatch_many(issued)  # again: a retried task, a second process
+
+    assert sorted(message.to[0] for message in mailoutbox) == ["alice@example.org", "bob@example.org"]
+    assert all(bill.transmissions.count() == 1 for bill in Bill.objects.all())

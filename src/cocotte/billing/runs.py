@@ -465,8 +465,7 @@ def issue_one(bill: Bill, *, by=None, on: date | None = None, send: bool = True)
 
 def _dispatch(bills: list[Bill]) -> None:
     """Send each issued bill: by e-mail, or through the e-invoicing platform (see `sending`)."""
-    for bill in bills:
-        sending.dispatch(bill)
+    sending.dispatch_many(bills)
 
 
 ISSUE_CHUNK = 100  # drafts numbered in one transaction

@@ -114,6 +114,34 @@ def dispatch(bill: Bill) -> Transmission | None:
     return transmission
 
 
+DISPATCH_CHUNK = 50  # bills a task sends, when a run dispatches a month at once
+
+
+def dispatch_many(bills) -> None:
+    """`dispatch` for many issued bills at once (a billing run): one transmission each, written together,
+    their sending enqueued fifty bills a task after the transaction commits. Each bill is still sent once:
+    the worker claims each transmission as `dispatch`'s task does."""
+    ids = [getattr(bill, "pk", bill) for bill in bills]
+    fresh = Bill.objects.defer("pdf").filter(pk__in=ids, status=Bill.Status.ISSUED, sent_at__isnull=True)
+    Transmission.objects.bulk_create(
+        [Transmission(bill=bill, channel=route_of(bill)) for bill in fresh], ignore_conflicts=True
+    )
+    queued = list(
+        Transmission.objects.filter(bill_id__in=ids, status=Status.QUEUED)
+        .order_by("bill_id")
+        .values_list("bill_id", flat=True)
+    )
+    for start in range(0, len(queued), DISPATCH_CHUNK):
+        chunk = queued[start : start + DISPATCH_CHUNK]
+        transaction.on_commit(functools.partial(deliver_many.enqueue, chunk), robust=True)
+
+
+@task()
+def deliver_many(bill_ids: list[int]) -> list[str]:
+    """The task `dispatch_many` enqueues: each bill sent as `deliver` sends one."""
+    return [send(bill_id) for bill_id in bill_ids]
+
+
 @task()
 def deliver(bill_id: int) -> str:
     """The task `dispatch` enqueues: send the bill if its transmission is still to send."""
