@@ -65,6 +65,22 @@ def slow_check(monkeypatch):
 
 
 @pytest.fixture
+def decided_together(monkeypatch):
+    """For the control: every thread's conflict check decides before any of them writes, so that without the
+    guard the race double books for certain, however slowly a busy machine schedules the threads (a sleep
+    alone left it to chance: on a loaded machine one thread could write before the others had read)."""
+    original = services.find_conflict
+    decided = threading.Barrier(THREADS, timeout=30)
+
+    def find_conflict(*args, **kwargs):
+        result = original(*args, **kwargs)
+        decided.wait()
+        return result
+
+    monkeypatch.setattr(services, "find_conflict", find_conflict)
+
+
+@pytest.fixture
 def without_lock(monkeypatch):
     """Remove the engine's lock on resources: each writer still has its transaction, and the database's
     guards (the place trigger, PostgreSQL's exclusion constraint) are all that stands in the way."""
@@ -263,7 +279,7 @@ def test_crossed_moves_between_two_rooms_do_not_deadlock(site, room, make_resour
         assert intervals.max_overlap(live) == 1
 
 
-def test_control_without_the_guard_the_race_double_books(room, slow_check, without_guard):
+def test_control_without_the_guard_the_race_double_books(room, decided_together, without_guard):
     """Control: with the lock and the database constraint removed, the same race books the slot several
     times. This proves the tests above can fail, and that the guard is what makes them pass."""
     members = make_members(THREADS)

@@ -1,6 +1,6 @@
 """The engine refuses what breaks a rule, with a clear code, and writes nothing."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -147,8 +147,12 @@ def test_a_closure_day_is_refused_with_its_reason(alice, site, room, book):
 def test_public_holidays_close_a_site_that_observes_them(alice, make_site, make_resource, book):
     site = make_site("riom", holidays=True)
     studio = make_resource(site, "studio")
-    year = timezone.localdate().year + 1
-    day = datetime(year, 7, 14, tzinfo=UTC).date()  # Fête nationale
+    # The next Fête nationale from tomorrow on: always within the 400 days one may book ahead, whatever the
+    # date (14 July of next year is more than 400 days away from January to early June).
+    tomorrow = day_ahead(1)
+    day = date(tomorrow.year, 7, 14)
+    if day < tomorrow:
+        day = day.replace(year=day.year + 1)
     error = refused("closed", lambda: book(alice, studio, paris(day, 10), paris(day, 11)))
     assert "férié" in error.message
 
