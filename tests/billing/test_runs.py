@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -367,3 +368,23 @@ def test_a_runs_bills_are_sent_once_each_even_dispatched_twice(
 
     assert sorted(message.to[0] for message in mailoutbox) == ["alice@example.org", "bob@example.org"]
     assert all(bill.transmissions.count() == 1 for bill in Bill.objects.all())
+
+
+def test_a_line_staff_type_is_checked_by_the_service_and_nothing_is_written(private_operator, alice, sophie):
+    charge(private_operator, alice, 1)
+    bill = runs.prepare(private_operator, JANUARY, today=TODAY).bills.get()
+
+    with pytest.raises(ValidationError) as refused:
+        runs.add_line(
+            bill,
+            by=sophie,
+            label="Remise",
+            revenue_type=RevenueType.OTHER,
+            quantity=Decimal("1"),
+            unit="forfait",
+            unit_price=Decimal("-5"),
+            vat_rate=Decimal("120"),
+        )
+
+    assert set(refused.value.error_dict) == {"unit_price", "vat_rate"}
+    assert bill.lines.count() == 1

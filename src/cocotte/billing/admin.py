@@ -257,13 +257,16 @@ def _choices_field(choices, label, help_text=""):
 
 class ServiceForm(forms.ModelForm):
     """An add form whose row a service writes — or refuses, writing nothing: the admin never saves what the
-    form built. `record` calls the service; its refusal (a ValidationError) becomes the form's errors."""
+    form built. Each form's `record(data)` calls its service and returns the row; the service's refusal (a
+    ValidationError) becomes the form's errors."""
 
     request = None  # given by `ServiceAdminMixin.get_form`
     admin_site = None
 
-    def record(self, data):
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "record", None)):
+            raise TypeError(f"{cls.__name__} must say which service writes its row: define record(data).")
 
     def _post_clean(self):
         # In place of the model's validation of a row built from the form: the service checks, then writes.
@@ -287,7 +290,7 @@ class ServiceAdminMixin:
     """The add page (`add_form`, `add_fieldsets`) calls the service; afterwards the row is shown
     (`fieldsets`), never changed nor deleted — not even by an admin."""
 
-    add_form = ServiceForm
+    add_form: type[ServiceForm]  # each admin names the form of its service
     add_fieldsets = ()
 
     def get_form(self, request, obj=None, **kwargs):

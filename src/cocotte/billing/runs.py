@@ -31,6 +31,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import formats, timezone, translation
@@ -320,10 +321,28 @@ def buyer_fields(debtor) -> dict:
 # --- 2. Review ----------------------------------------------------------------------------------------
 
 
+def _line_rate(bill: Bill, quantity: Decimal, unit_price: Decimal, vat_rate: Decimal) -> Decimal:
+    """What a typed line may be (refused otherwise, field by field), and the VAT rate it takes: none under
+    the franchise."""
+    errors = {}
+    if quantity <= 0:
+        errors["quantity"] = _("La quantité est positive.")
+    if unit_price < 0:
+        errors["unit_price"] = _(
+            "Un prix est positif ou nul : une remise s’accorde par un avoir ou une aide."
+        )
+    if not Decimal("0") <= vat_rate <= Decimal("100"):
+        errors["vat_rate"] = _("Un taux de TVA est entre 0 et 100 %.")
+    if errors:
+        raise ValidationError(errors)
+    return Decimal("0") if bill.operator.vat_franchise else vat_rate
+
+
 def change_line(
     line: BillLine, *, by, label: str, quantity: Decimal, unit_price: Decimal, vat_rate: Decimal
 ) -> BillLine:
     """A draft's service line as staff corrected it; the charge it came from keeps what was handed over."""
+    vat_rate = _line_rate(line.bill, quantity, unit_price, vat_rate)
     with transaction.atomic():
         before = {
             "label": line.label,
@@ -331,7 +350,7 @@ def change_line(
             "unit_price": str(line.unit_price_excl_vat),
         }
         line.label, line.quantity, line.unit_price_excl_vat = label, quantity, unit_price
-        line.vat_rate = Decimal("0") if line.bill.operator.vat_franchise else vat_rate
+        line.vat_rate = vat_rate
         line.amount_excl_vat = line_amount(quantity, unit_price)
         line.save()
         refresh(line.bill)
@@ -351,6 +370,7 @@ def add_line(
     vat_rate: Decimal,
 ) -> BillLine:
     """A line staff type on a draft (a service not recorded anywhere else)."""
+    vat_rate = _line_rate(bill, quantity, unit_price, vat_rate)
     with transaction.atomic():
         bill = Bill.objects.select_for_update().get(pk=bill.pk)
         if bill.is_issued:
@@ -366,7 +386,7 @@ def add_line(
             quantity=quantity,
             unit=unit,
             unit_price_excl_vat=unit_price,
-            vat_rate=Decimal("0") if bill.operator.vat_franchise else vat_rate,
+            vat_rate=vat_rate,
             amount_excl_vat=line_amount(quantity, unit_price),
         )
         refresh(bill)

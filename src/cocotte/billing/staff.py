@@ -7,7 +7,7 @@ someone else's run or draft answers 404, as if it did not exist. The work itself
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -141,19 +141,13 @@ def draft(request, bill_id: int):
     bill = _draft(request, bill_id)
     form = NewLineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        runs.add_line(
-            bill,
-            by=request.user,
-            label=data["label"],
-            revenue_type=data["revenue_type"],
-            quantity=data["quantity"],
-            unit=data["unit"],
-            unit_price=data["unit_price"],
-            vat_rate=data["vat_rate"],
-        )
-        messages.success(request, _("Ligne ajoutée."))
-        return redirect("billing:draft", bill.pk)
+        try:
+            runs.add_line(bill, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Ligne ajoutée."))
+            return redirect("billing:draft", bill.pk)
     context = {"bill": bill, "lines": bill.lines.order_by("position"), "form": form}
     return render(request, "billing/staff/draft.html", context, status=400 if form.errors else 200)
 
@@ -175,17 +169,13 @@ def line(request, line_id: int):
         messages.success(request, _("Ligne retirée : elle ne sera pas facturée."))
         return redirect("billing:draft", bill.pk)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        runs.change_line(
-            line,
-            by=request.user,
-            label=data["label"],
-            quantity=data["quantity"],
-            unit_price=data["unit_price"],
-            vat_rate=data["vat_rate"],
-        )
-        messages.success(request, _("Ligne modifiée."))
-        return redirect("billing:draft", bill.pk)
+        try:
+            runs.change_line(line, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Ligne modifiée."))
+            return redirect("billing:draft", bill.pk)
     context = {"bill": bill, "line": line, "form": form}
     return render(request, "billing/staff/line.html", context, status=400 if form.errors else 200)
 
