@@ -46,6 +46,9 @@ def participate(change) -> None:
 
 
 def record(booking: Booking) -> None:
+    if booking.held_for:
+        booking.price = None
+        return  # the house's own activity: a training or an event bills its places itself
     coverage = cover(booking.resource, booking.member, booking.start, booking.end, lock=True)
     booking.price = None if coverage is None else as_quote(coverage)
     if coverage is None:

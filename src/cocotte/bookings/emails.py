@@ -253,9 +253,10 @@ def send_series_cancelled(series: BookingSeries, cancelled, kept, *, by_team: bo
 
 
 def _bookings(pks):
+    """The bookings an e-mail is about; those the house holds for its own activity are told by that app."""
     return (
         Booking.objects.select_related("resource__site", "member__profile")
-        .filter(pk__in=pks)
+        .filter(pk__in=pks, held_for="")
         .order_by("start")
     )
 

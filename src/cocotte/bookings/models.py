@@ -108,6 +108,10 @@ class Booking(models.Model):
         _("début prévu par la série"), null=True, blank=True, editable=False
     )
     note = models.TextField(_("note"), blank=True)
+    # Set when the house holds the resource for its own activity (a training's sitting, an event), as
+    # "<app label>.<model>:<id>": nobody is billed for it and its member, the person who organises it, gets
+    # none of the engine's e-mails (the app that holds it tells its own people).
+    held_for = models.CharField(_("réservé pour"), max_length=100, blank=True, default="", editable=False)
     staff_reason = models.TextField(_("motif donné par l’équipe"), blank=True)
     # When the day-before reminder went out (`tasks.remind`): it goes out once. A move clears it.
     reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True, editable=False)

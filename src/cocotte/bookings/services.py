@@ -245,18 +245,26 @@ def check_booking(*, resource: Resource, member, start: datetime, end: datetime,
 
 
 def book(
-    *, resource: Resource | int, member, start: datetime, end: datetime, by=None, note: str = ""
+    *,
+    resource: Resource | int,
+    member,
+    start: datetime,
+    end: datetime,
+    by=None,
+    note: str = "",
+    held_for: str = "",
 ) -> Booking:
     """Book [start, end) of a resource for a member. Pending if the resource needs approval."""
-    [booking] = book_many([(resource, start, end)], member=member, by=by, note=note)
+    [booking] = book_many([(resource, start, end)], member=member, by=by, note=note, held_for=held_for)
     return booking
 
 
-def book_many(items, *, member, by=None, note: str = "") -> list[Booking]:
+def book_many(items, *, member, by=None, note: str = "", held_for: str = "") -> list[Booking]:
     """Book several periods of several resources for one member, all or nothing (a forum's three rooms, a
     training sitting's room and machine). `items`: (resource, start, end) triples. The resources are
     locked together, in a fixed order; any refusal refuses them all, with the refusal of the first.
-    A resource may be given by its id: it is read under the lock anyway."""
+    A resource may be given by its id: it is read under the lock anyway. `held_for` names the house's
+    activity that holds the resources (see `Booking.held_for`): only the site's staff may hold them."""
     by = by or member
     items = list(items)
     if not items:
@@ -269,6 +277,8 @@ def book_many(items, *, member, by=None, note: str = "") -> list[Booking]:
         for resource, start, end in items:
             row = locked[_pk(resource)]
             check_may_book_for(by, member, row)
+            if held_for and not acts_as_staff(by, row.site_id):
+                raise Forbidden(_("Seule l’équipe du site réserve ses salles pour ses formations et événements."))
             check_rules(row, start, end, by=by, now=now)
             hooks.run_rules(hooks.Proposal("book", row, member, by, start, end))
             planned = [Busy(b.start, b.end, "booking", 0) for b in bookings if b.resource_id == row.pk]
@@ -282,6 +292,7 @@ def book_many(items, *, member, by=None, note: str = "") -> list[Booking]:
                     end=end,
                     status=initial_status(row, by),
                     note=note,
+                    held_for=held_for,
                 )
             )
         _place_and_insert(bookings)

@@ -66,7 +66,7 @@ def schedule_reminders(booking_ids) -> int:
         return 0
     now = timezone.now()
     enqueued = 0
-    for booking in Booking.objects.live().filter(pk__in=booking_ids).select_related("resource__site"):
+    for booking in Booking.objects.live().filter(pk__in=booking_ids, held_for="").select_related("resource__site"):
         due = reminder_due(booking)
         if due <= now:
             continue
@@ -81,7 +81,9 @@ def due_tomorrow(now: datetime | None = None):
     # Tomorrow ends within 49 hours from now in any zone (a 25-hour day included); then filter by site zone.
     candidates = (
         Booking.objects.live()
-        .filter(reminder_sent_at__isnull=True, start__gt=now, start__lt=now + timedelta(hours=50))
+        .filter(
+            reminder_sent_at__isnull=True, held_for="", start__gt=now, start__lt=now + timedelta(hours=50)
+        )
         .select_related("resource__site")
         .order_by("start", "pk")
     )
