@@ -176,6 +176,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    "cocotte.accounts.backends.RoleBackend",  # the staff of a site may use the admins that apps open to them
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "bookings:mine"

@@ -16,8 +16,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -187,24 +185,10 @@ def test_a_draft_stays_editable_and_deletable(admin_client, draft):
 
 
 @pytest.fixture
-def team():
-    """What an admin gives the team of the sites: billing's permissions, and finding people to bill."""
-    group = Group.objects.create(name="Équipe des lieux")
-    group.permissions.set(
-        Permission.objects.filter(
-            Q(content_type__app_label="billing")
-            | Q(content_type__app_label="accounts", codename__in=["view_user", "view_organisation"])
-        )
-    )
-    return group
-
-
-@pytest.fixture
-def as_staff(client, team):
-    """Log `user` in as a member of the team (their role over a site scopes what they see)."""
+def as_staff(client):
+    """Log `user` in: their role over a site gives them billing's admin (no group needed) and scopes it."""
 
     def login(user):
-        user.groups.add(team)
         client.force_login(user)
         return client
 
@@ -415,7 +399,7 @@ def test_staff_keep_their_operator_but_neither_add_nor_delete_one(as_staff, soph
 
 def test_staff_without_the_role_see_no_billing_at_all(as_staff, make_user, worlds):
     stranger = make_user("stagiaire@example.org")
-    stranger.is_staff = True  # in the admin, with the team's permissions, but staff of no site
+    stranger.is_staff = True  # in the admin, but staff of no site
     stranger.save()
     client = as_staff(stranger)
     assert client.get(admin_url(Bill, "changelist")).status_code == 403

@@ -139,6 +139,21 @@ def can_manage_booking(user, booking) -> bool:
     return booking.member_id == user.pk or is_site_staff(user, booking.resource.site_id)
 
 
+_admin_apps_for_site_staff: set[str] = set()
+
+
+def open_admin_to_site_staff(app_label: str) -> None:
+    """Let the staff of any site use this app's models in the Django admin (all of Django's model permissions:
+    view, add, change, delete), from the app's AppConfig.ready(). Only for an app whose admin scopes its rows
+    and choices to the sites (or operators) the user runs, and refuses the rest in its `has_*_permission`:
+    the permission opens the door, the app's scoping decides what is behind it (`backends.RoleBackend`)."""
+    _admin_apps_for_site_staff.add(app_label)
+
+
+def site_staff_may_use_admin_of(app_label: str) -> bool:
+    return app_label in _admin_apps_for_site_staff
+
+
 def can_see_who_booked(user, site_id: int) -> bool:
     """Names behind busy slots are shown to the site's staff only (members see « occupé »)."""
     return is_site_staff(user, site_id)

@@ -1,8 +1,9 @@
 """The back office of billing in the Django admin: what the team of a tiers-lieu sets up, what it records
 through the services, and what it only reads.
 
-**Who sees what.** The admin lets in whom Django lets in (`is_staff`, and the model permissions an admin
-gives them, through a group), as for every other app. Billing's rows are then scoped by operator, as on the
+**Who sees what.** The admin lets in whom Django lets in: `is_staff`, and the model permissions, which the
+staff of every site hold for billing (`accounts.backends.RoleBackend`; others through a group an admin gives
+them). Billing's rows are then scoped by operator, as on the
 team's billing pages (`access.staff_operators`): the staff of a site see the rows of the operator that runs
 it (Site → SiteOperator → Operator); an admin sees them all. Another operator's row does not exist: its pages
 answer 404, as for a row that was never there, and every `has_*_permission` asked about it says no. The

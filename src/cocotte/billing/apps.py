@@ -19,6 +19,9 @@ class BillingConfig(AppConfig):
             _("Facturation"), "billing:staff", visible=permissions.is_any_site_staff, order=31
         )
 
+        # Billing's admin scopes every row and choice to the operators of the sites one runs (admin.py).
+        permissions.open_admin_to_site_staff(self.label)
+
         hooks.register_quote_provider("billing.prices", coverage.quote)
         hooks.register_participant("billing.coverage", participant.participate)
 
