@@ -6,6 +6,7 @@ written to bench/results/ (JSON).
     python -m bench --only comparison                # some phases (availability, pages, throughput,
                                                      # comparison, billing)
     python -m bench --only billing                   # a month's billing run for 1,000 members, alone
+    python -m bench --only events                    # register and check in, event of 5,000 (bench/events.py)
     python -m bench --keep --reuse                   # keep the databases, and reuse them next time
 
 Databases (created and dropped here): BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
@@ -280,12 +281,19 @@ def run_billing(args, results: dict) -> None:
     }
 
 
+def run_events(args, results: dict) -> None:
+    from bench import events
+
+    events.orchestrate(args, results)
+
+
 PHASES = {
     "availability": run_availability,
     "pages": run_pages,
     "throughput": run_throughput,
     "comparison": run_comparison,
     "billing": run_billing,
+    "events": run_events,
 }
 
 
@@ -424,6 +432,10 @@ def table(results: dict) -> str:
         )
     if "billing" in results:
         lines += billing_rows(results["billing"])
+    if "events" in results:
+        from bench.events import table_rows
+
+        lines += table_rows(results["events"])
     return "\n".join(lines)
 
 
@@ -539,7 +551,7 @@ def main(argv=None) -> None:
         "options": vars(args),
         "postgresql": common.server_settings(common.database_url("")),
     }
-    urls = [common.database_url(s) for s in ("", "_small", "_cmp", "_billing")]
+    urls = [common.database_url(s) for s in ("", "_small", "_cmp", "_billing", "_events")]
     try:
         for phase in PHASES:
             if phase in phases:

@@ -18,6 +18,8 @@ from cocotte.accounts.auth import CsrfFailed, anonymous
 from cocotte.billing.api import router as billing_router
 from cocotte.bookings.api import router as bookings_router
 from cocotte.core.errors import DomainError
+from cocotte.events.api import router as events_router
+from cocotte.learning.api import router as learning_router
 from cocotte.spaces.api import router as spaces_router
 
 
@@ -101,6 +103,8 @@ api.add_router("", spaces_router)
 api.add_router("", bookings_router)
 api.add_router("", accounts_router)
 api.add_router("", billing_router)
+api.add_router("", events_router)
+api.add_router("", learning_router)
 
 
 def error(request, status: int, detail: str, code: str, **extra):

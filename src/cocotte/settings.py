@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "cocotte.spaces",
     "cocotte.bookings",
     "cocotte.billing",
+    "cocotte.learning",
+    "cocotte.events",
     # After our apps, so that our templates (allauth/layouts/…) take precedence over allauth's own.
     "allauth",
     "allauth.account",

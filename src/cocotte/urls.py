@@ -17,6 +17,8 @@ urlpatterns = [
     path("equipe/", include("cocotte.bookings.planner_urls")),
     path("calendrier/", include("cocotte.bookings.feed_urls")),
     path("facturation/", include("cocotte.billing.urls")),
+    path("formations/", include("cocotte.learning.urls")),
+    path("", include("cocotte.events.urls")),
     path("profil/", include("cocotte.accounts.urls")),
     path("comptes/", include("allauth.urls")),
     path("langue/", set_language, name="set_language"),

@@ -14,11 +14,16 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cocotte.accounts.models import ApiToken
+from cocotte.accounts import permissions
+from cocotte.accounts.models import ApiToken, Role
 from cocotte.billing import issuing, payments
 from cocotte.billing.models import Bill, Payment
 from cocotte.bookings import services
 from cocotte.bookings.models import Block, Booking, BookingSeries
+from cocotte.events import services as events
+from cocotte.events.models import Event, Registration
+from cocotte.learning import services as learning
+from cocotte.learning.models import Enrolment, Module, Programme, Session
 from tests.billing.conftest import company, make_bill, private_operator, public_operator  # noqa: F401 — billing's
 from tests.helpers import day_ahead, paris
 
@@ -80,6 +85,14 @@ def bookings_state():
         sorted(Booking.objects.values_list("id", "resource_id", "start", "end", "status", "staff_reason")),
         sorted(BookingSeries.objects.values_list("id", flat=True)),
         sorted(Block.objects.values_list("id", "resource_id", "start", "end")),
+    )
+
+
+def activities_state():
+    """Applications to trainings and registrations to events: what a refused request must leave as it was."""
+    return (
+        sorted(Enrolment.objects.values_list("id", "session_id", "trainee_id", "status")),
+        sorted(Registration.objects.values_list("id", "event_id", "member_id", "status")),
     )
 
 
@@ -168,3 +181,87 @@ def invoices(alice, private_operator, public_operator, make_bill):  # noqa: F811
         make_bill(public_operator, alice, [line], kind=Bill.Kind.STATEMENT), on=today - timedelta(days=3)
     )
     return Invoices(invoice, credit_note, draft, statement, payment)
+
+
+@dataclass
+class Activities:
+    """A training session and an event at Murat, for the trainings' and events' calls:
+
+    - session: an open session (3 places, enrolment open until day 33) of the published programme « Cycle
+      création d’entreprise », two mornings in the meeting room on days 34 and 35, added by sophie through the
+      services (the engine holds the room for them), Théo training; alice has applied to it;
+    - event: a members-only meeting on day 21 at the village hall, 10 places, published by sophie; alice holds a
+      place (confirmed);
+    - public_event: a public workshop on day 22 in the meeting room, 5 places, with a waiting list.
+    """
+
+    session: Session
+    event: Event
+    public_event: Event
+
+
+@pytest.fixture
+def activities(site, room, sophie, alice, make_user):
+    trainer = make_user("theo@example.org", first_name="Théo", last_name="Formateur")
+    permissions.grant_role(trainer, Role.Name.TRAINER, site)
+    programme = Programme.objects.create(
+        site=site,
+        title="Cycle création d’entreprise",
+        slug="cycle-creation",
+        objectives="Construire et valider son projet de création d’entreprise.",
+        prerequisites="Avoir un projet de création ou de reprise.",
+        audience="Porteurs de projet du territoire.",
+        duration_hours=Decimal("7.00"),
+        price_excl_vat=Decimal("280.00"),
+        accessibility="Locaux de plain-pied.",
+        assessment_method="Présentation du projet en fin de cycle.",
+        published=True,
+    )
+    Module.objects.create(programme=programme, position=1, title="Étude de marché", hours=Decimal("7"))
+    session = Session.objects.create(
+        programme=programme,
+        site=site,
+        label="Printemps",
+        status=Session.Status.OPEN,
+        capacity=3,
+        enrolment_opens=timezone.now() - timedelta(days=1),
+        enrolment_closes=paris(day_ahead(33), 18),
+    )
+    for day in (34, 35):
+        learning.add_sitting(
+            session,
+            by=sophie,
+            start=paris(day_ahead(day), 9),
+            end=paris(day_ahead(day), 12, 30),
+            trainer=trainer,
+            room=room,
+        )
+    learning.apply(
+        session,
+        trainee=alice,
+        application=learning.Application(project="Ouvrir une épicerie vrac à Murat.", prerequisites_met=True),
+    )
+
+    def event(title, day, **fields):
+        created = events.create_event(
+            by=sophie,
+            site=site,
+            title=title,
+            description="Rencontres et échanges entre membres.",
+            start=paris(day_ahead(day), 18),
+            end=paris(day_ahead(day), 20),
+            registration_opens=timezone.now() - timedelta(days=1),
+            **fields,
+        )
+        return Event.objects.get(pk=events.publish(created, by=sophie).pk)
+
+    members_only = event(
+        "Apéro des membres",
+        21,
+        audience=Event.Audience.MEMBERS,
+        capacity=10,
+        outside_address="Salle des fêtes, 15300 Murat",
+    )
+    events.register(members_only, member=alice)
+    public = event("Atelier impression 3D", 22, rooms=[room], capacity=5, waiting_list=True)
+    return Activities(session=Session.objects.get(pk=session.pk), event=members_only, public_event=public)

@@ -16,7 +16,16 @@ def document(api):
     return api.get("/openapi.json").json()
 
 
-VISITORS_WELCOME = {"/sites", "/sites/{slug}", "/resources", "/availability"}
+VISITORS_WELCOME = {
+    "/sites",
+    "/sites/{slug}",
+    "/resources",
+    "/availability",
+    "/trainings/sessions",
+    "/trainings/sessions/{session_id}",
+    "/events",
+    "/events/{event_id}",
+}
 
 
 def test_endpoints_open_to_visitors_say_that_no_credentials_are_needed(document):

@@ -8,8 +8,9 @@ The document says what a valid request looks like (instants with their offset, i
 ids drawn at random name nothing (404), and slots drawn at random are past, closed or off the unit grid (422).
 So a schema hook (`flatmap_case`) lets Hypothesis swap, in valid requests, most generated values for things
 that exist — alice's booking, request and series, the resources, a block, the site's slug, a valid
-rule, a slot on the half-hour grid within the coming weeks' opening hours, alice's bills — so that requests
-reach the engine and its successes. `test_generated_bookings_and_blocks_reach_the_engine` holds it to that: a share of the
+rule, a slot on the half-hour grid within the coming weeks' opening hours, alice's bills, the training
+session she applied to, the members-only event where she holds a place and a public one — so that requests
+reach the engine and the services, and their successes. `test_generated_bookings_and_blocks_reach_the_engine` holds it to that: a share of the
 generated bookings and blocks is created (201), the rest refused with a 4xx.
 
 Writes and the series preview may refuse well-formed requests for the engine's own reasons (the slot is past,
@@ -73,7 +74,7 @@ def half_hour_slot(draw) -> tuple[str, str]:
 
 def _same_kind(value, example) -> bool:
     """Whether a generated value stands where `example` could (an id may be drawn as 7 or as 7.0)."""
-    if isinstance(example, int):
+    if isinstance(example, int) and not isinstance(example, bool):
         return isinstance(value, int | float) and not isinstance(value, bool)
     return type(value) is type(example)
 
@@ -116,7 +117,9 @@ def wsgi_keeps_the_test_connection():
 
 
 @pytest.fixture
-def things(world, invoices, api, alice, sophie, site, make_resource, wsgi_keeps_the_test_connection):
+def things(
+    world, invoices, activities, api, alice, sophie, site, make_resource, wsgi_keeps_the_test_connection
+):
     in_a_week = paris(day_ahead(7), 9)
     pooled = make_resource(site, "open-space-demi-heure", kind=Resource.Kind.OPEN_SPACE, capacity=3)
     resources = [world.room.pk, world.workshop.pk, pooled.pk]
@@ -142,6 +145,12 @@ def things(world, invoices, api, alice, sophie, site, make_resource, wsgi_keeps_
                 invoices.statement.pk,
                 invoices.draft.pk,
             ],
+            # tests/api/conftest.py, `activities`: alice has applied to the session and holds a place at the
+            # members-only event; sophie has neither (her application or registration is a 201, then a 409).
+            "session_id": [activities.session.pk],
+            "event_id": [activities.event.pk, activities.public_event.pk],
+            # Hypothesis leans to False, which the training's services refuse (422 prerequisites_not_met).
+            "prerequisites_met": [True],
             "resource": resources,
             "member": [alice.pk, sophie.pk],
             "rrule": [
@@ -180,6 +189,20 @@ def test_the_api_answers_as_its_openapi_document_says(case, things):
     send(case, things)
 
 
+@pytest.mark.parametrize("body", ["[null, null]", "3", '"oui"'])
+def test_a_registration_body_that_is_not_an_object_is_refused(body, activities, api, bob):
+    response = api.client.generic(
+        "POST",
+        f"/api/v1/events/{activities.public_event.pk}/registrations",
+        data=body,
+        content_type="application/json",
+        headers=api.headers(bob),
+    )
+
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid_input"
+
+
 @pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/blocks"])
 def test_generated_bookings_and_blocks_reach_the_engine(path, things):
     # Valid requests drawn from the document, through the same hook: if they stop reaching the engine (ids that
@@ -195,3 +218,30 @@ def test_generated_bookings_and_blocks_reach_the_engine(path, things):
 
     assert statuses[201] >= ENGINE_EXAMPLES // 10, statuses
     assert all(400 <= status < 500 for status in statuses if status != 201), statuses
+
+
+# Refusals decided before any service runs: the document's validation, an id that names nothing, no token.
+NOT_REACHED = {"invalid_input", "not_found", "unauthenticated"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/trainings/sessions/{session_id}/enrolments", "/api/v1/events/{event_id}/registrations"]
+)
+def test_generated_applications_and_registrations_reach_the_services(path, things):
+    # The same hook gives the session's and the events' ids: a generated application or registration is
+    # taken (201) or refused by the services for their own reasons (409 already done, 422 prerequisites not
+    # met, funding…), not only by the document's validation (422 invalid_input) or for an unknown id (404).
+    answers = Counter()
+
+    @given(case=schema[path]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE))
+    @settings(FUZZ_SETTINGS, max_examples=ENGINE_EXAMPLES, derandomize=True)
+    def post(case):
+        response = send(case, things)
+        answers[(response.status_code, response.json().get("code", ""))] += 1
+
+    post()
+
+    reached = sum(n for (status, code), n in answers.items() if status == 201 or code not in NOT_REACHED)
+    assert any(status == 201 for status, _code in answers), answers
+    assert reached >= ENGINE_EXAMPLES // 2, answers
+    assert all(status == 201 or 400 <= status < 500 for status, _code in answers), answers

@@ -23,6 +23,8 @@ def test_the_demo_modules_are_found_lowest_layer_first():
         "cocotte.spaces.demo",
         "cocotte.bookings.demo",
         "cocotte.billing.demo",
+        "cocotte.learning.demo",
+        "cocotte.events.demo",
     ]
 
 

@@ -1,19 +1,40 @@
-"""Shared data for the web page tests: one booking, one series and one request of alice's, one token."""
+"""Shared data for the web page tests: one booking, one series and one request of alice's, one token; her
+bills (`bills`), her trainings and her events (`activities`), each made when a row first asks."""
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
+from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.urls import resolve, reverse
+from django.utils import timezone
 
-from cocotte.accounts.models import ApiToken
+from cocotte.accounts import permissions
+from cocotte.accounts.models import ApiToken, Role
 from cocotte.billing import issuing, payments
 from cocotte.billing.models import Bill, BillingRun, BillLine, Holding, Payment, Plan, Transmission
 from cocotte.bookings import services
 from cocotte.bookings.models import Block, Booking, BookingSeries
 from cocotte.core.timeutils import at_local
+from cocotte.events import services as events
+from cocotte.events.models import Event, Registration
+from cocotte.learning import attendance, certificates, complaints, qualifications
+from cocotte.learning import services as learning
+from cocotte.learning.models import (
+    Certificate,
+    Complaint,
+    Enrolment,
+    Grant,
+    Mark,
+    Module,
+    Programme,
+    Qualification,
+    Session,
+    Sheet,
+    Sitting,
+)
 from tests.billing.conftest import make_bill, private_operator  # noqa: F401 — billing's fixtures
 from tests.helpers import PARIS, day_ahead, paris
 
@@ -46,6 +67,11 @@ class World:
         """alice's bills, made when a row first asks: an operator running Murat would price the bookings."""
         return self.fixtures.getfixturevalue("bills")
 
+    @property
+    def activities(self) -> "Activities":
+        """alice's trainings and events, made when a row first asks."""
+        return self.fixtures.getfixturevalue("activities")
+
 
 @dataclass
 class Bills:
@@ -74,6 +100,155 @@ def bills(alice, bob, private_operator, make_bill):  # noqa: F811 — billing's 
         bill=invoice, channel=Transmission.Channel.EMAIL, status=Transmission.Status.FAILED, attempts=12
     )
     return Bills(invoice, payment, draft, subscription, failed)
+
+
+@dataclass
+class Activities:
+    """alice's trainings and events at Murat, made through the services (Théo trains):
+
+    - session: « Printemps », open, two mornings in the meeting room on days 34 and 35 (`sitting`, the first);
+      alice accepted (`enrolment`: self-funded, her contract to sign), bob's application waits (`application`);
+    - running: « En cours », alice accepted (`running_enrolment`), its sitting is now (`sheet`, open; alice's
+      line on it: `mark`);
+    - completed: « Hiver », its sittings past, closed by sophie: alice completed it (`completed_enrolment`,
+      her certificate of delivery `certificate`);
+    - complaint: alice's complaint about the programme; grant: a qualification root granted alice;
+    - forum: a public event on day 21 in the meeting room, 10 places, alice registered (`registration`);
+      members_only: an event for members, day 22 at the village hall; draft: an unpublished event, day 23.
+    """
+
+    programme: Programme
+    session: Session
+    sitting: Sitting
+    enrolment: Enrolment
+    application: Enrolment
+    running: Session
+    running_enrolment: Enrolment
+    sheet: Sheet
+    mark: Mark
+    completed: Session
+    completed_enrolment: Enrolment
+    certificate: Certificate
+    complaint: Complaint
+    grant: Grant
+    forum: Event
+    registration: Registration
+    members_only: Event
+    draft: Event
+
+
+@pytest.fixture
+def activities(site, room, alice, bob, sophie, root, make_user):
+    trainer = make_user("theo@example.org", first_name="Théo", last_name="Formateur")
+    permissions.grant_role(trainer, Role.Name.TRAINER, site)
+    programme = Programme.objects.create(
+        site=site,
+        title="Cycle création d’entreprise",
+        slug="cycle-creation",
+        objectives="Construire et valider son projet de création d’entreprise.",
+        prerequisites="Avoir un projet de création ou de reprise.",
+        audience="Porteurs de projet du territoire.",
+        duration_hours=Decimal("7.00"),
+        price_excl_vat=Decimal("280.00"),
+        accessibility="Locaux de plain-pied.",
+        assessment_method="Présentation du projet en fin de cycle.",
+        published=True,
+    )
+    Module.objects.create(programme=programme, position=1, title="Étude de marché", hours=Decimal("7"))
+    now = timezone.now()
+
+    def session(label, closes):
+        return Session.objects.create(
+            programme=programme,
+            site=site,
+            label=label,
+            status=Session.Status.OPEN,
+            capacity=6,
+            enrolment_opens=now - timedelta(days=1),
+            enrolment_closes=closes,
+        )
+
+    def accepted(session, member):
+        application = learning.Application(
+            project="Ouvrir une épicerie vrac à Murat.", prerequisites_met=True
+        )
+        return learning.accept(learning.apply(session, trainee=member, application=application), by=sophie)
+
+    def sitting(session, start, end, **place):
+        return learning.add_sitting(session, by=sophie, start=start, end=end, trainer=trainer, **place)
+
+    hall = {"outside_address": "Salle des fêtes, 15300 Murat"}
+    spring = session("Printemps", paris(day_ahead(33), 18))
+    enrolment = accepted(spring, alice)
+    application = learning.apply(
+        spring, trainee=bob, application=learning.Application(project="Un gîte.", prerequisites_met=True)
+    )
+    first = sitting(spring, paris(day_ahead(34), 9), paris(day_ahead(34), 12, 30), room=room)
+    sitting(spring, paris(day_ahead(35), 9), paris(day_ahead(35), 12, 30), room=room)
+
+    running = session("En cours", now + timedelta(hours=1))
+    running_enrolment = accepted(running, alice)
+    sitting(running, now - timedelta(minutes=10), now + timedelta(minutes=20), **hall)
+    sheet = Sheet.objects.get(sitting__session=running, start__lte=now, end__gt=now)
+    mark = next(m for m in attendance.marks_of(sheet) if m.enrolment_id == running_enrolment.pk)
+
+    winter = session("Hiver", now + timedelta(hours=1))
+    completed_enrolment = accepted(winter, alice)
+    sitting(winter, now - timedelta(days=3, hours=3), now - timedelta(days=3), **hall)
+    certificates.close_session(
+        winter, by=sophie, outcomes={completed_enrolment.pk: (True, "Projet présenté")}
+    )
+    certificate = Certificate.objects.get(enrolment=completed_enrolment, kind=Certificate.Kind.DELIVERY)
+
+    complaint = complaints.file_complaint(
+        name="Alice Martin",
+        email=alice.email,
+        subject="Salle trop froide",
+        description="Le chauffage ne marchait pas le premier matin.",
+        programme=programme,
+        author=alice,
+    )
+    qualification = Qualification.objects.create(name="Découpe laser, niveau 1", slug="laser-1")
+    grant = qualifications.grant(qualification, alice, by=root, site=site)
+
+    def event(title, day, *, publish=True, **fields):
+        made = events.create_event(
+            by=sophie,
+            site=site,
+            title=title,
+            description="Rencontres et échanges.",
+            start=paris(day_ahead(day), 18),
+            end=paris(day_ahead(day), 20),
+            capacity=10,
+            registration_opens=now - timedelta(days=1),
+            **fields,
+        )
+        return Event.objects.get(pk=(events.publish(made, by=sophie) if publish else made).pk)
+
+    forum = event("Forum du télétravail", 21, rooms=[room])
+    registration = events.register(forum, member=alice)
+    members_only = event("Apéro des membres", 22, audience=Event.Audience.MEMBERS, **hall)
+    draft = event("Portes ouvertes", 23, publish=False, **hall)
+    return Activities(
+        programme=programme,
+        session=Session.objects.get(pk=spring.pk),
+        sitting=first,
+        enrolment=enrolment,
+        application=application,
+        running=running,
+        running_enrolment=running_enrolment,
+        sheet=sheet,
+        mark=mark,
+        completed=winter,
+        completed_enrolment=completed_enrolment,
+        certificate=certificate,
+        complaint=complaint,
+        grant=grant,
+        forum=forum,
+        registration=registration,
+        members_only=members_only,
+        draft=draft,
+    )
 
 
 @pytest.fixture
@@ -146,6 +321,23 @@ def state(world) -> tuple:
         alice.profile.calendar_key,
         alice.profile.phone,
         alice.first_name,
+        activities_state(),
+    )
+
+
+def activities_state() -> tuple:
+    """Trainings (sessions, sittings, applications, lines of sheets, complaints, qualifications) and events
+    (their status, registrations): what a refused request leaves as it was."""
+    return (
+        tuple(Session.objects.order_by("pk").values_list("pk", "status", "capacity", "starts_at")),
+        tuple(Sitting.objects.order_by("pk").values_list("pk", "start", "end", "room_id")),
+        tuple(Enrolment.objects.order_by("pk").values_list("pk", "status", "contract_signed_at")),
+        tuple(Mark.objects.order_by("pk").values_list("pk", "state")),
+        tuple(Sheet.objects.order_by("pk").values_list("pk", "locked_at", "trainer_signed_at")),
+        tuple(Complaint.objects.order_by("pk").values_list("pk", "status", "response")),
+        tuple(Grant.objects.order_by("pk").values_list("pk", "status")),
+        tuple(Event.objects.order_by("pk").values_list("pk", "status", "title", "start")),
+        tuple(Registration.objects.order_by("pk").values_list("pk", "status", "checked_in_at")),
     )
 
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from cocotte.accounts import permissions
 from cocotte.accounts.models import Role
@@ -11,30 +11,40 @@ from cocotte.accounts.models import Role
 pytestmark = pytest.mark.django_db
 
 BOOK = ("Réserver", "home")
+AGENDA = ("Agenda", "events:agenda")
+TRAININGS = ("Formations", "learning:catalogue")
 MINE = ("Mes réservations", "bookings:mine")
+MY_TRAININGS = ("Mes formations", "learning:mine")
 BILLS = ("Mes factures", "billing:mine")
 PLANNER = ("Planning de l’équipe", "planner:index")
 BILLING = ("Facturation", "billing:staff")
+TRAININGS_TEAM = ("Formations (équipe)", "learning:staff_index")
+EVENTS_TEAM = ("Événements de l’équipe", "events:staff")
+ATTENDANCE = ("Émargement", "learning:attendance")  # a trainer's every day
 PROFILE = ("Mon profil", "accounts:profile")
 LOGOUT = ("Se déconnecter", "account_logout")  # a button in a POST form
 LOGIN = ("Se connecter", "account_login")
 SIGNUP = ("Créer un compte", "account_signup")
 
+EVERYONE = [BOOK, AGENDA, TRAININGS]
+MEMBER = [*EVERYONE, MINE, MY_TRAININGS, BILLS]
+TEAM = [*MEMBER, PLANNER, BILLING, TRAININGS_TEAM, EVENTS_TEAM]
+
 MENUS = {
-    None: [BOOK, LOGIN, SIGNUP],
-    "alice": [BOOK, MINE, BILLS, PROFILE, LOGOUT],
-    "carol": [
-        BOOK,
-        MINE,
-        BILLS,
-        PLANNER,
-        BILLING,
-        PROFILE,
-        LOGOUT,
-    ],  # staff of another site: the team's menu too
-    "sophie": [BOOK, MINE, BILLS, PLANNER, BILLING, PROFILE, LOGOUT],
-    "root": [BOOK, MINE, BILLS, PLANNER, BILLING, PROFILE, LOGOUT],
+    None: [*EVERYONE, LOGIN, SIGNUP],
+    "alice": [*MEMBER, PROFILE, LOGOUT],
+    "trainer": [*MEMBER, ATTENDANCE, PROFILE, LOGOUT],  # Théo, trainer at Murat
+    "carol": [*TEAM, PROFILE, LOGOUT],  # staff of another site: the team's menu too
+    "sophie": [*TEAM, PROFILE, LOGOUT],
+    "root": [*TEAM, PROFILE, LOGOUT],  # an admin, who trains nobody: no attendance sheets in the menu
 }
+
+
+@pytest.fixture
+def trainer(make_user, site):
+    user = make_user("theo@example.org", first_name="Théo", last_name="Formateur")
+    permissions.grant_role(user, Role.Name.TRAINER, site)
+    return user
 
 
 def menu(html: str) -> list[tuple[str, str]]:
@@ -52,7 +62,13 @@ def menu(html: str) -> list[tuple[str, str]]:
 def test_each_persona_sees_its_menu_on_every_kind_of_page(client, request, who, site):
     if who:
         client.force_login(request.getfixturevalue(who))
-    pages = [reverse("home"), reverse("bookings:grid", args=[site.slug]), reverse("terms")]
+    pages = [
+        reverse("home"),
+        reverse("bookings:grid", args=[site.slug]),
+        reverse("terms"),
+        reverse("events:agenda"),
+        reverse("learning:catalogue"),
+    ]
     if who in ("sophie", "root"):
         pages.append(reverse("planner:site", args=[site.slug]))  # a page with its own « navigation »
     expected = [(label, reverse(name)) for label, name in MENUS[who]]
@@ -74,3 +90,15 @@ def test_who_leaves_the_team_loses_the_teams_menu(client, sophie, site):
     assert ("Planning de l’équipe", reverse("planner:index")) not in menu(
         client.get(reverse("home")).content.decode()
     )
+
+
+def test_who_stops_training_loses_the_attendance_sheets_menu(client, trainer, site):
+    client.force_login(trainer)
+    assert ATTENDANCE in named(menu(client.get(reverse("home")).content.decode()))
+    permissions.revoke_role(trainer, Role.Name.TRAINER, site)
+    assert ATTENDANCE not in named(menu(client.get(reverse("home")).content.decode()))
+
+
+def named(items):
+    """(text, URL name) of menu items, for the entries' constants."""
+    return [(text, resolve(target).view_name) for text, target in items]

@@ -1,5 +1,7 @@
 """Each page runs as many SQL queries with 2 resources and 5 bookings as with 15 resources and 300
-bookings (past ones too): no query per resource, booking, person or token."""
+bookings (past ones too), and with one event and one training session as with 20 events (their registrations)
+and 10 sessions (their sittings and applications): no query per resource, booking, person, token, event or
+session."""
 
 import pytest
 from django.db import connection
@@ -10,8 +12,8 @@ from cocotte.bookings.models import Booking
 
 from .data import DataSet
 
-SMALL = {"resources": 2, "bookings": 5, "people": 2, "tokens": 1}
-LARGE = {"resources": 15, "bookings": 300, "people": 25, "tokens": 12}
+SMALL = {"resources": 2, "bookings": 5, "people": 2, "tokens": 1, "events": 1, "sessions": 1}
+LARGE = {"resources": 15, "bookings": 300, "people": 25, "tokens": 12, "events": 20, "sessions": 10}
 
 
 def pages(data):
@@ -38,12 +40,30 @@ def pages(data):
         "profile": ("member", reverse("accounts:profile")),
         "planner, day": ("staff", reverse("planner:site", args=[site.slug]) + f"?date={day}"),
         "planner, week": ("staff", reverse("planner:site", args=[site.slug]) + f"?date={day}&vue=semaine"),
+        "agenda": ("member", reverse("events:agenda")),
+        "agenda, anonymous": (None, reverse("events:agenda")),
+        "agenda, month": ("member", reverse("events:month", args=[data.day.year, data.day.month])),
+        "event": ("member", reverse("events:detail", args=[data.events[0].pk])),
+        "event, anonymous": (None, reverse("events:detail", args=[data.events[0].pk])),
+        "trainings": ("member", reverse("learning:catalogue")),
+        "trainings, anonymous": (None, reverse("learning:catalogue")),
+        "programme": ("member", reverse("learning:programme", args=[data.programme.slug])),
     }
 
 
+# Texts the large data's pages show (True) or not (False): the 20th event is for members, the 19th public.
+SHOWN = {
+    "agenda": {"Rencontre 19": True, "Rencontre 18": True, "Session 9": True},
+    "agenda, anonymous": {"Rencontre 19": False, "Rencontre 18": True, "Session 9": True},
+    "trainings": {"Session 9": True},
+    "trainings, anonymous": {"Session 9": True},
+    "programme": {"Session 9": True},
+}
+
+
 @pytest.fixture
-def dataset(site, make_resource, make_user, alice):
-    return DataSet(site, make_resource, make_user, alice)
+def dataset(site, make_resource, make_user, alice, sophie):
+    return DataSet(site, make_resource, make_user, alice, staff=sophie)
 
 
 def count_queries(client, url):
@@ -68,6 +88,14 @@ PAGES = [
     "profile",
     "planner, day",
     "planner, week",
+    "agenda",
+    "agenda, anonymous",
+    "agenda, month",
+    "event",
+    "event, anonymous",
+    "trainings",
+    "trainings, anonymous",
+    "programme",
 ]
 
 
@@ -88,6 +116,14 @@ MOST_QUERIES = {
     "profile": 6,
     "planner, day": 13,
     "planner, week": 13,
+    "agenda": 5,  # the session, the user, the roles; events with their places held; sessions
+    "agenda, anonymous": 2,
+    "agenda, month": 5,
+    "event": 6,
+    "event, anonymous": 2,
+    "trainings": 4,  # the session, the user, the roles; sessions with their places held
+    "trainings, anonymous": 1,
+    "programme": 6,
 }
 
 
@@ -103,6 +139,9 @@ def test_a_page_runs_the_same_queries_whatever_the_data(dataset, client, sophie,
     dataset.grow(**LARGE)
     assert Booking.objects.filter(resource__site=dataset.site).count() == LARGE["bookings"]
     large, large_sql = count_queries(client, url)
+    if page in SHOWN:  # the page does show the data it grew (the members-only events to members only)
+        html = client.get(url).content.decode()
+        assert all((text in html) == shown for text, shown in SHOWN[page].items()), page
     assert large == small, f"{small} queries with little data, {large} with more:\n" + "\n".join(large_sql)
     assert large <= MOST_QUERIES[page], f"{large} queries, {MOST_QUERIES[page]} at most:\n" + "\n".join(
         large_sql

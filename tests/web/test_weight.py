@@ -1,5 +1,5 @@
 """Each member page, with its stylesheets and scripts, weighs under 100 KB with a well-filled site
-(15 resources, 300 bookings): pages stay usable on a rural connection."""
+(15 resources, 300 bookings, 20 events, 10 training sessions): pages stay usable on a rural connection."""
 
 import pytest
 from django.urls import reverse
@@ -16,8 +16,8 @@ def body(response) -> bytes:
 
 
 @pytest.fixture
-def large(site, make_resource, make_user, alice):
-    data = DataSet(site, make_resource, make_user, alice)
+def large(site, make_resource, make_user, alice, sophie):
+    data = DataSet(site, make_resource, make_user, alice, staff=sophie)
     data.grow(**LARGE)
     return data
 
@@ -34,10 +34,28 @@ def member_pages(data):
         + f"?debut={day}T09:00:00%2B01:00",
         "my bookings": reverse("bookings:mine"),
         "profile": reverse("accounts:profile"),
+        "agenda": reverse("events:agenda"),
+        "agenda, month": reverse("events:month", args=[data.day.year, data.day.month]),
+        "event": reverse("events:detail", args=[data.events[0].pk]),
+        "trainings": reverse("learning:catalogue"),
+        "programme": reverse("learning:programme", args=[data.programme.slug]),
     }
 
 
-PAGES = ["home", "site page", "grid, day", "grid, week", "book", "my bookings", "profile"]
+PAGES = [
+    "home",
+    "site page",
+    "grid, day",
+    "grid, week",
+    "book",
+    "my bookings",
+    "profile",
+    "agenda",
+    "agenda, month",
+    "event",
+    "trainings",
+    "programme",
+]
 
 
 def weigh(client, url) -> tuple[int, dict[str, int]]:

@@ -278,7 +278,9 @@ def book_many(items, *, member, by=None, note: str = "", held_for: str = "") -> 
             row = locked[_pk(resource)]
             check_may_book_for(by, member, row)
             if held_for and not acts_as_staff(by, row.site_id):
-                raise Forbidden(_("Seule l’équipe du site réserve ses salles pour ses formations et événements."))
+                raise Forbidden(
+                    _("Seule l’équipe du site réserve ses salles pour ses formations et événements.")
+                )
             check_rules(row, start, end, by=by, now=now)
             hooks.run_rules(hooks.Proposal("book", row, member, by, start, end))
             planned = [Busy(b.start, b.end, "booking", 0) for b in bookings if b.resource_id == row.pk]

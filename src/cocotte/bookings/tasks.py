@@ -66,7 +66,9 @@ def schedule_reminders(booking_ids) -> int:
         return 0
     now = timezone.now()
     enqueued = 0
-    for booking in Booking.objects.live().filter(pk__in=booking_ids, held_for="").select_related("resource__site"):
+    for booking in (
+        Booking.objects.live().filter(pk__in=booking_ids, held_for="").select_related("resource__site")
+    ):
         due = reminder_due(booking)
         if due <= now:
             continue
