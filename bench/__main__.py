@@ -6,7 +6,8 @@ written to bench/results/ (JSON).
     python -m bench --only comparison                # some phases (availability, pages, throughput,
                                                      # comparison, billing)
     python -m bench --only billing                   # a month's billing run for 1,000 members, alone
-    python -m bench --only events                    # register and check in, event of 5,000 (bench/events.py)
+    python -m bench --only events                    # register, check in, event page; event of 5,000
+                                                     # registrations, over HTTP and in-process (bench/events.py)
     python -m bench --keep --reuse                   # keep the databases, and reuse them next time
 
 Databases (created and dropped here): BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
@@ -507,7 +508,9 @@ def main(argv=None) -> None:
     parser.add_argument("--small", type=int, default=10_000, help="bookings of the small database")
     parser.add_argument("--quick", action="store_true", help="fewer requests per measure")
     parser.add_argument(
-        "--only", default="", help="comma-separated phases: availability,pages,throughput,comparison,billing"
+        "--only",
+        default="",
+        help="comma-separated phases: availability,pages,throughput,comparison,billing,events",
     )
     parser.add_argument("--members", type=int, default=1000, help="members of the billing run")
     parser.add_argument("--organisations", type=int, default=50, help="organisations of the billing run")
@@ -526,6 +529,23 @@ def main(argv=None) -> None:
         default=None,
         help="seconds to wait, at most, before each phase for other processes to leave the CPU "
         "(default 60, 10 with --quick; 0: never)",
+    )
+    parser.add_argument(
+        "--events-http",
+        type=int,
+        default=200,
+        help="calls of each kind over HTTP in the events phase (0: none)",
+    )
+    parser.add_argument(
+        "--events-quiet-wait",
+        type=float,
+        default=1200,
+        help="seconds the events phase waits, at most, for a quiet machine before its HTTP part (0: never)",
+    )
+    parser.add_argument(
+        "--events-pretix",
+        default="",
+        help="pretix's bench.py results to compare the events with (default $PEERS/pretix-bench-results.json)",
     )
     args = parser.parse_args(argv)
     if args.quiet_wait is None:

@@ -469,10 +469,11 @@ def git_state() -> dict:
 
     def git(*args):
         result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return result.stdout.strip()
+        return result.stdout
 
-    changed = [line[3:] for line in git("status", "--porcelain", "--", "src").splitlines()]
-    return {"commit": git("rev-parse", "HEAD"), "src_files_changed_since": changed}
+    # Porcelain lines are "XY path": X may be a space, so the output is not stripped before slicing.
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "src").splitlines() if line.strip()]
+    return {"commit": git("rev-parse", "HEAD").strip(), "src_files_changed_since": changed}
 
 
 def now_iso() -> str:

@@ -12,14 +12,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
 from cocotte.events import errors, services
 from cocotte.events.models import Event, Registration
-from tests.helpers import day_ahead, paris
+from tests.helpers import day_ahead, make_members, paris
 
 THREADS = 12
 RACE_WINDOW = 0.05
@@ -27,14 +25,6 @@ RACE_WINDOW = 0.05
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Registration.Status
-
-
-def make_members(count: int, prefix: str) -> list:
-    User = get_user_model()
-    User.objects.bulk_create(
-        User(email=f"{prefix}-{i}@example.org", password=make_password(None)) for i in range(count)
-    )
-    return list(User.objects.filter(email__startswith=f"{prefix}-").order_by("email"))
 
 
 @pytest.fixture

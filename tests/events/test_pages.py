@@ -360,3 +360,19 @@ def test_the_sweep_is_a_registered_periodic_job(db):
     from cocotte.core import scheduler
 
     assert "events.expire" in scheduler.jobs()
+
+
+def test_an_event_page_offers_its_calendar_file_to_whoever_sees_the_page(client, forum, make_event, alice):
+    import icalendar
+
+    page = client.get(reverse("events:detail", args=[forum.pk])).content.decode()
+    url = reverse("events:ics_file", args=[forum.pk])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    [vevent] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == forum.title and vevent.decoded("DTSTART") == forum.start
+    members_only = make_event(audience="members")
+    assert client.get(reverse("events:ics_file", args=[members_only.pk])).status_code == 404
+    client.force_login(alice)
+    assert client.get(reverse("events:ics_file", args=[members_only.pk])).status_code == 200

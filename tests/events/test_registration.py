@@ -110,6 +110,21 @@ def test_a_visitor_holds_no_place_until_they_confirm_their_address(make_event, a
     assert confirmed.status == Status.WAITLISTED
 
 
+def test_registering_again_while_the_link_waits_sends_it_again_but_not_every_minute(forum, sent):
+    with sent():
+        first = services.register_visitor(forum, name="Véra", email="vera@example.org")
+    with sent():
+        again = services.register_visitor(forum, name="Véra", email="vera@example.org")
+    assert again.pk == first.pk and len(mail.outbox) == 1  # sent a moment ago: not again
+    Registration.objects.filter(pk=first.pk).update(expires_at=timezone.now() + timedelta(hours=23))
+    with sent():
+        later = services.register_visitor(forum, name="Véra", email="vera@example.org")
+    assert later.pk == first.pk and len(mail.outbox) == 2
+    assert later.expires_at > timezone.now() + timedelta(hours=23, minutes=59)
+    assert f"/evenements/inscription/{first.token}/confirmer/" in mail.outbox[1].body
+    assert Registration.objects.filter(event=forum).count() == 1
+
+
 def test_a_reused_or_unknown_link_is_refused(forum):
     visitor = services.register_visitor(forum, name="Véra", email="vera@example.org")
     assert services.confirm_address(visitor.token).status == Status.CONFIRMED

@@ -163,7 +163,7 @@ def enrol():
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def immediate_tasks(settings):
     """Tasks run at once when enqueued (the e-mails that follow a commit)."""
     settings.TASKS = {

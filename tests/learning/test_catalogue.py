@@ -8,6 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cocotte.accounts import permissions
+from cocotte.accounts.models import Role
 from cocotte.bookings.errors import BookingError
 from cocotte.bookings.models import Booking
 from cocotte.core.errors import DomainError
@@ -134,6 +136,22 @@ def test_a_signed_sitting_can_be_neither_removed_nor_moved(sittings, sophie, mak
         services.move_sitting(sitting, by=sophie, start=sitting.start + timedelta(hours=1))
     assert Sitting.objects.filter(pk=sitting.pk).exists()
     assert Booking.objects.get(pk=sitting.booking_id).start == sitting.start
+
+
+def test_a_signed_sittings_trainer_cannot_change_but_an_unsigned_ones_can(
+    sittings, sophie, make_application, alice, make_user, site
+):
+    other = make_user("ines@example.org", first_name="Inès", last_name="Formatrice")
+    permissions.grant_role(other, Role.Name.TRAINER, site)
+    signed, unsigned = sittings[0], sittings[1]
+    enrolment = make_application(signed.session, alice)
+    Mark.objects.create(
+        sheet=Sheet.objects.filter(sitting=signed).first(), enrolment=enrolment, state=Mark.State.ABSENT
+    )
+    with pytest.raises(halfdays.SittingSigned):
+        services.move_sitting(signed, by=sophie, trainer=other)
+    assert Sitting.objects.get(pk=signed.pk).trainer_id == signed.trainer_id
+    assert services.move_sitting(unsigned, by=sophie, trainer=other).trainer_id == other.pk
 
 
 # --- public pages ---------------------------------------------------------------------------------------

@@ -330,3 +330,27 @@ def test_gdpr_export_lists_enrolments_and_erasure_keeps_them(session, sittings, 
     gdpr.erase(alice)
     kept = Enrolment.objects.get(pk=enrolment.pk)
     assert (kept.status, kept.project) == (enrolment.status, enrolment.project)
+
+
+def test_the_e_mails_go_through_the_task_worker_with_the_change(
+    settings, session, sittings, alice, sophie, make_application
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from cocotte.learning import emails
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    services.accept(make_application(session, alice), by=sophie)
+    # Enqueued in the change's own transaction, sent by the worker: nothing waits for the mail server.
+    assert mail.outbox == []
+    queued = DBTaskResult.objects.filter(task_path=emails.send_later.module_path)
+    kinds = [
+        args[1][0]
+        for args in queued.values_list("args_kwargs__args", flat=True)
+        if args[0] == "send_enrolment_mail"
+    ]
+    assert kinds == ["application_received", "accepted"]
+    for result in queued.order_by("pk"):
+        name, args = result.args_kwargs["args"]
+        emails.send_later.call(name, args)
+    assert "alice@example.org" in {m.to[0] for m in mail.outbox}

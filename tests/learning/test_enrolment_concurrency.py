@@ -11,24 +11,16 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from cocotte.learning import services
 from cocotte.learning.models import Enrolment, Session
+from tests.helpers import make_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Enrolment.Status
 RACE_WINDOW = 0.05
 THREADS = 8
-
-
-def make_members(count: int, prefix: str) -> list:
-    User = get_user_model()
-    User.objects.bulk_create(
-        User(email=f"{prefix}-{i}@example.org", password=make_password(None)) for i in range(count)
-    )
-    return list(User.objects.filter(email__startswith=f"{prefix}-").order_by("email"))
 
 
 @pytest.fixture

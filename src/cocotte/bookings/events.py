@@ -11,13 +11,14 @@ worker that died is released after `STALE_CLAIM`.
 
 import contextlib
 import contextvars
-import functools
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
+
+from cocotte.core import tasking
 
 from . import hooks
 from .models import BookingEvent, EventDelivery
@@ -60,22 +61,8 @@ def record(kind: str, *, by, bookings=(), **data) -> BookingEvent | None:
         bookings=[b.pk for b in bookings],
         data=data,
     )
-    if _tasks_share_the_transaction():
-        deliver_event.enqueue(event.pk)
-    else:
-        transaction.on_commit(functools.partial(deliver_event.enqueue, event.pk), robust=True)
+    tasking.enqueue_with(BookingEvent, deliver_event, event.pk)
     return event
-
-
-def _tasks_share_the_transaction() -> bool:
-    """The task backend writes its rows in the database of the events: a task enqueued now commits, or
-    rolls back, with the event."""
-    from django_tasks_db import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    return isinstance(deliver_event.get_backend(), DatabaseBackend) and router.db_for_write(
-        DBTaskResult
-    ) == router.db_for_write(BookingEvent)
 
 
 @task()

@@ -53,6 +53,8 @@ from .errors import (
 )
 from .models import PENDING_HOURS, Event, Question, Registration
 
+RESEND_MINUTES = 5  # a visitor's confirmation link goes out again at most this often
+
 logger = logging.getLogger(__name__)
 
 Status = Registration.Status
@@ -387,6 +389,9 @@ def register_visitor(event: Event, *, name: str, email: str, answers=None) -> Re
                 )
             )
         answers = clean_answers(event, answers)
+        waiting = Registration.objects.filter(event_id=event.pk, email=email, status=Status.PENDING).first()
+        if waiting is not None:
+            return _send_link_again(waiting, now)
         _check_not_registered(event, email=email)
         if _held(event) >= event.capacity and not event.waiting_list:
             raise Full(_("Cet événement est complet."))
@@ -400,6 +405,18 @@ def register_visitor(event: Event, *, name: str, email: str, answers=None) -> Re
             expires_at=now + timedelta(hours=PENDING_HOURS),
         )
         audit(None, "events.registered", registration, event=event.pk, status=registration.status)
+        _notify("confirm_address", registration.pk)
+    return registration
+
+
+def _send_link_again(registration: Registration, now: datetime) -> Registration:
+    """The visitor registers again while their link waits: the link goes out again (its 24 hours start
+    anew), at most once in RESEND_MINUTES, so that a form sent twice, or by someone else, floods no mailbox."""
+    if registration.expires_at is None or registration.expires_at <= now + timedelta(
+        hours=PENDING_HOURS, minutes=-RESEND_MINUTES
+    ):
+        registration.expires_at = now + timedelta(hours=PENDING_HOURS)
+        registration.save(update_fields=["expires_at"])
         _notify("confirm_address", registration.pk)
     return registration
 

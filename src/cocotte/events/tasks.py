@@ -6,29 +6,17 @@ it is enqueued on commit. Tasks take primary keys and re-read what was committed
 
 import contextlib
 import contextvars
-import functools
 
-from django.db import router, transaction
 from django_tasks import task
+
+from cocotte.core import tasking
 
 from . import emails
 from .models import Registration
 
 
-def _shares_the_transaction(task_) -> bool:
-    from django_tasks_db import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    return isinstance(task_.get_backend(), DatabaseBackend) and router.db_for_write(
-        DBTaskResult
-    ) == router.db_for_write(Registration)
-
-
 def _enqueue(task_, *args) -> None:
-    if _shares_the_transaction(task_):
-        task_.enqueue(*args)
-    else:
-        transaction.on_commit(functools.partial(task_.enqueue, *args), robust=True)
+    tasking.enqueue_with(Registration, task_, *args)
 
 
 _muted = contextvars.ContextVar("events_mail_muted", default=False)

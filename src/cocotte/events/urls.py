@@ -9,6 +9,7 @@ app_name = "events"
 urlpatterns = [
     path("evenements/", views.event_list, name="list"),
     path("evenements/<int:pk>/", views.detail, name="detail"),
+    path("evenements/<int:pk>/evenement.ics", views.calendar_file, name="ics_file"),
     path("evenements/inscription/<str:token>/", views.registration, name="registration"),
     path("evenements/inscription/<str:token>/confirmer/", views.confirm, name="confirm"),
     path("evenements/inscription/<str:token>/accepter/", views.accept, name="accept"),

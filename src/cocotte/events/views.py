@@ -27,7 +27,7 @@ from cocotte.core.errors import DomainError
 from cocotte.core.models import audit
 from cocotte.spaces.models import Site
 
-from . import qr, services
+from . import ical, qr, services
 from .errors import AlreadyCheckedIn, EventError, Forbidden, NotFound
 from .forms import CancelEventForm, EventForm, RegistrationForm, WalkInForm
 from .models import Event, Registration
@@ -40,6 +40,15 @@ def _event(request, pk: int) -> Event:
         return services.get_event_for(request.user, pk)
     except NotFound as error:
         raise Http404 from error
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_file(request, pk: int):
+    """The event as an .ics to add to one's calendar: for whoever may see its page."""
+    name, content, _content_type = ical.event_ics(_event(request, pk))
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 def _managed(request, pk: int) -> Event:

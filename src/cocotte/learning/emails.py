@@ -1,16 +1,20 @@
 """Trainings' e-mails: one small function per kind, one template trio per kind.
 
 Each kind has `learning/emails/<kind>_subject.txt`, `<kind>.txt` and `<kind>.html` (the HTML extending the
-platform's layout). A message is written in its reader's language, dates in the site's zone. The services call
-these after their transaction commits, with primary keys: what is read is what was committed. Messages about
+platform's layout). A message is written in its reader's language, dates in the site's zone. The task worker
+sends them (`send_later`), enqueued by the services with their change, with primary keys: what is read is what
+was committed. Messages about
 a session's dates carry an `.ics` of its sittings (a cancellation's cancels them in the reader's calendar).
 """
+
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 from icalendar import Calendar, Event, vText
 
 from cocotte.accounts.models import Role, User
@@ -220,3 +224,48 @@ def send_sittings_changed(
             message.send()
             sent.append(message)
     return sent
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sent by the task worker (services enqueue them with the change that asks for them: `tasking.enqueue_with`)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def as_task_arguments(args) -> list:
+    """Plain JSON for the task: instants as {"at": ISO 8601}, pairs as lists."""
+
+    def encode(value):
+        if isinstance(value, datetime):
+            return {"at": value.isoformat()}
+        if isinstance(value, (list, tuple)):
+            return [encode(v) for v in value]
+        return value
+
+    return [encode(a) for a in args]
+
+
+def _from_task_arguments(args: list) -> list:
+    def decode(value):
+        if isinstance(value, dict) and set(value) == {"at"}:
+            return datetime.fromisoformat(value["at"])
+        if isinstance(value, list):
+            return tuple(decode(v) for v in value)
+        return value
+
+    return [decode(a) for a in args]
+
+
+SENT_LATER = {
+    "send_enrolment_mail",
+    "send_session_cancelled_to_staff",
+    "send_application_to_staff",
+    "send_sittings_changed",
+}
+
+
+@task()
+def send_later(name: str, args: list) -> None:
+    """One of this module's e-mails, for a committed change; it re-reads what it tells."""
+    if name not in SENT_LATER:
+        raise ValueError(f"Not a training e-mail: {name!r}")
+    globals()[name](*_from_task_arguments(args))

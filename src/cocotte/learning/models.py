@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cocotte.bookings.models import Booking
 from cocotte.spaces.models import Resource, Site
@@ -240,7 +241,10 @@ class Enrolment(models.Model):
         APPLIED = "applied", _("candidature reçue")  # staff decide
         WAITLISTED = "waitlisted", _("liste d’attente")
         OFFERED = "offered", _("place proposée")  # a freed place, held until `offer_expires_at`
-        ACCEPTED = "accepted", _("inscrit")  # holds a place; a self-funded one still signs its contract
+        ACCEPTED = (
+            "accepted",
+            pgettext_lazy("formation", "inscrit"),
+        )  # holds a place; a self-funded one still signs its contract
         REFUSED = "refused", _("refusée")
         WITHDRAWN = "withdrawn", _("désisté")
         CANCELLED = "cancelled", _("session annulée")
@@ -303,8 +307,8 @@ class Enrolment(models.Model):
     cold_survey_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = _("inscription")
-        verbose_name_plural = _("inscriptions")
+        verbose_name = pgettext_lazy("formation", "inscription")
+        verbose_name_plural = pgettext_lazy("formation", "inscriptions")
         ordering = ["session", "applied_at", "pk"]
         constraints = [
             models.UniqueConstraint(

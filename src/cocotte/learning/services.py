@@ -15,7 +15,6 @@ back: nothing is half-written. E-mails are sent after commit (`_after_commit`): 
 """
 
 import contextlib
-import functools
 import hashlib
 import logging
 import threading
@@ -35,7 +34,7 @@ from cocotte.billing.models import Bill, Charge, RevenueType
 from cocotte.bookings import services as engine
 from cocotte.bookings.errors import BookingError
 from cocotte.bookings.rules import System
-from cocotte.core import errors
+from cocotte.core import errors, tasking
 from cocotte.core.models import audit
 from cocotte.core.timeutils import is_aware, local_date, zone
 
@@ -115,17 +114,13 @@ def muted():
 
 
 def _after_commit(func, *args) -> None:
-    """Run `func(*args)` once the transaction commits (e-mails): nothing for a rolled-back change."""
+    """Have the task worker send the e-mail `func(*args)` once the change commits: nothing for a rolled-back
+    change, and a slow mail server slows no page."""
     if getattr(_quiet, "on", False):
         return
-    transaction.on_commit(functools.partial(_safely, func, *args), robust=True)
+    from . import emails
 
-
-def _safely(func, *args) -> None:
-    try:
-        func(*args)
-    except Exception:  # an e-mail that cannot go must not undo what was committed
-        logger.exception("Could not send a training e-mail (%s%r).", getattr(func, "__name__", func), args)
+    tasking.enqueue_with(Enrolment, emails.send_later, func.__name__, emails.as_task_arguments(args))
 
 
 def _notify(kind: str, enrolment_pk: int, **extra) -> None:
@@ -268,6 +263,15 @@ def _about_room(room):
 _KEEP = object()
 
 
+def _signed(sitting: Sitting) -> bool:
+    """Whether any of the sitting's sheets holds a signature, a decided mark or a lock."""
+    sheets = Sheet.objects.filter(sitting=sitting)
+    return (
+        sheets.filter(Q(locked_at__isnull=False) | Q(trainer_signed_at__isnull=False)).exists()
+        or Mark.objects.filter(sheet__in=sheets).exclude(state=Mark.State.EXPECTED).exists()
+    )
+
+
 def move_sitting(
     sitting: Sitting,
     *,
@@ -296,6 +300,11 @@ def move_sitting(
         _check_place(current_session, new_room, new_address)
         if trainer is not None:
             _check_trainer(new_trainer, current_session)
+            if new_trainer.pk != current.trainer_id and _signed(current):
+                # The sheets name their trainer and their seal covers it: a signed sitting keeps it.
+                raise halfdays.SittingSigned(
+                    _("Cette séance a déjà été émargée : son formateur ne peut plus changer.")
+                )
         before = {"start": current.start.isoformat(), "end": current.end.isoformat(), "room": current.room_id}
         old_times = (current.start, current.end)
         booking = current.booking

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cocotte.accounts import permissions
@@ -181,7 +182,7 @@ def _enrolment_for_trainee(request, pk: int) -> Enrolment:
         .first()
     )
     if enrolment is None or not access.is_trainee(request.user, enrolment):
-        raise Http404(_("Inscription introuvable."))
+        raise Http404(pgettext("formation", "Inscription introuvable."))
     return enrolment
 
 
@@ -358,24 +359,26 @@ def staff_session(request, pk: int):
     return _staff_page(request, _session_for_staff(request, pk))
 
 
+def _sitting_fields(data: dict) -> dict:
+    """The sitting form's cleaned data, as the sitting services take it."""
+    return {
+        "start": data["start_at"],
+        "end": data["end_at"],
+        "trainer": data["trainer"],
+        "room": data["room"],
+        "outside_address": data["outside_address"],
+        "module": data["module"],
+    }
+
+
 @login_required
 @require_POST
 def staff_add_sitting(request, pk: int):
     session = _session_for_staff(request, pk)
     form = SittingForm(request.POST, session=session, prefix="new")
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            services.add_sitting(
-                session,
-                by=request.user,
-                start=data["start_at"],
-                end=data["end_at"],
-                trainer=data["trainer"],
-                room=data["room"],
-                outside_address=data["outside_address"],
-                module=data["module"],
-            )
+            services.add_sitting(session, by=request.user, **_sitting_fields(form.cleaned_data))
         except (DomainError, BookingError) as error:
             _show(form, error)
         else:
@@ -401,18 +404,8 @@ def staff_edit_sitting(request, pk: int):
     session = sitting.session
     form = SittingForm(request.POST or None, session=session, initial=SittingForm.initial_for(sitting))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.move_sitting(
-                sitting,
-                by=request.user,
-                start=data["start_at"],
-                end=data["end_at"],
-                trainer=data["trainer"],
-                room=data["room"],
-                outside_address=data["outside_address"],
-                module=data["module"],
-            )
+            services.move_sitting(sitting, by=request.user, **_sitting_fields(form.cleaned_data))
         except (DomainError, BookingError) as error:
             _show(form, error)
         else:
@@ -483,7 +476,7 @@ def staff_decide(request, pk: int, action: str):
         .first()
     )
     if enrolment is None or not access.manages(request.user, enrolment.session):
-        raise Http404(_("Inscription introuvable."))
+        raise Http404(pgettext("formation", "Inscription introuvable."))
     session = enrolment.session
     form = None
     done = _("Décision enregistrée ; la personne est prévenue par e-mail.")
