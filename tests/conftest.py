@@ -197,3 +197,11 @@ def french_by_default():
     translation.activate("fr")
     yield
     translation.activate("fr")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: rate limits and counts of one test never reach the next."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -146,3 +146,13 @@ def test_the_registrations_export_opens_in_a_spreadsheet(client, forum, alice, s
     header, row = text.splitlines()[:2]
     assert header.split(";")[:3] == ["Nom", "E-mail", "Statut"] and "Votre activité ?" in header
     assert row.startswith("Alice Martin;alice@example.org;Inscrit") and "'=SOMME" in row
+
+
+def test_the_door_says_an_odd_registration_is_unknown_and_keeps_the_search(client, forum, sophie, alice):
+    client.force_login(sophie)
+    door = reverse("events:door", args=[forum.pk])
+    for odd in ("abc", "1" * 30, "-3", ""):
+        response = client.post(door, {"registration": odd, "q": "a&b"})
+        assert response.status_code == 302, odd
+        assert response["Location"] == f"{door}?q=a%26b"
+    assert "Inscription introuvable." in client.get(door).text

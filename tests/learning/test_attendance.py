@@ -342,3 +342,14 @@ def test_the_trainer_closes_and_downloads_the_pdf_with_every_name(client, now_sh
         "Étude de marché" if now_sheet.sitting.module else "Cycle",
     ):
         assert name in text.replace("\n", " ") or name in text
+
+
+def test_a_closed_sessions_sheet_is_not_corrected_its_certificates_came_from_it(morning, alice, sophie):
+    attendance.close(morning, now=morning.end)
+    session = morning.sitting.session
+    session.status = session.Status.COMPLETED
+    session.save(update_fields=["status"])
+    with pytest.raises(attendance.AttendanceError) as refused:
+        attendance.amend(mark_of(morning, alice), by=sophie, state="present", reason="Arrivée en retard")
+    assert refused.value.code == "session_closed"
+    assert mark_of(morning, alice).state == Mark.State.ABSENT and attendance.verify(morning)

@@ -152,6 +152,11 @@ def test_a_signed_sittings_trainer_cannot_change_but_an_unsigned_ones_can(
         services.move_sitting(signed, by=sophie, trainer=other)
     assert Sitting.objects.get(pk=signed.pk).trainer_id == signed.trainer_id
     assert services.move_sitting(unsigned, by=sophie, trainer=other).trainer_id == other.pk
+    # Nor its module: the seal covers it too.
+    other_module = signed.session.programme.modules.exclude(pk=signed.module_id).first()
+    with pytest.raises(halfdays.SittingSigned):
+        services.move_sitting(signed, by=sophie, module=other_module)
+    assert Sitting.objects.get(pk=signed.pk).module_id == signed.module_id
 
 
 # --- public pages ---------------------------------------------------------------------------------------

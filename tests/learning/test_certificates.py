@@ -81,6 +81,18 @@ def test_closing_issues_both_certificates_with_the_hours_and_grants_the_qualific
     assert "/questionnaire/" in mail.outbox[0].body
 
 
+def test_who_left_during_the_session_gets_the_certificate_of_the_hours_attended(finished, sophie):
+    bob = finished["bob"]
+    bob.status = bob.Status.WITHDRAWN  # left after his one half-day
+    bob.save(update_fields=["status"])
+    certificates.close_session(
+        finished["session"], by=sophie, outcomes={finished["alice"].pk: (True, "Validé.")}
+    )
+    [delivery] = Certificate.objects.filter(enrolment=bob)
+    assert delivery.kind == "delivery" and delivery.hours_attended == Decimal("3.50")
+    assert certificates.verify(delivery)
+
+
 def test_closing_is_refused_before_the_end_without_an_outcome_or_twice(
     finished, sophie, trainer, make_sitting
 ):

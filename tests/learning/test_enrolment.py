@@ -286,6 +286,27 @@ def test_a_session_with_enough_trainees_is_kept(session, sittings, sophie, make_
     assert services.cancel_underfilled(now=session.starts_at - timedelta(days=6)) == []
 
 
+def test_a_session_filled_after_the_jobs_look_is_kept(
+    session, sittings, sophie, make_application, alice, bob
+):
+    services.accept(make_application(session, alice), by=sophie)
+    late = make_application(session, bob)
+    session.refresh_from_db()
+    original = services.cancel_session
+
+    def accepted_meanwhile(*args, **kwargs):
+        services.accept(late, by=sophie)  # commits between the job's count and its lock
+        return original(*args, **kwargs)
+
+    services.cancel_session = accepted_meanwhile
+    try:
+        assert services.cancel_underfilled(now=session.starts_at - timedelta(days=6)) == []
+    finally:
+        services.cancel_session = original
+    session.refresh_from_db()
+    assert session.status == Session.Status.OPEN
+
+
 def test_the_application_is_told_to_the_person_and_the_team(
     session, sittings, alice, sophie, carol, make_application, django_capture_on_commit_callbacks
 ):

@@ -7,6 +7,7 @@ the status it carries. Someone else's draft answers 404, as if it did not exist.
 
 import csv
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cocotte.accounts import permissions
 from cocotte.bookings.errors import BookingError
+from cocotte.core import ratelimit
 from cocotte.core.errors import DomainError
 from cocotte.core.models import audit
 from cocotte.spaces.models import Site
@@ -111,7 +113,16 @@ def detail(request, pk: int):
     visitor = not permissions.is_member(request.user)
     mine = _mine(request.user, event)
     form = RegistrationForm(request.POST or None, event=event, visitor=visitor)
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and visitor
+        and form.is_valid()
+        and ratelimit.exceeded(request, "visitor_registration", limit=20, window_seconds=3600)
+    ):
+        form.add_error(
+            None, _("Trop d’inscriptions envoyées depuis cette connexion : réessayez dans une heure.")
+        )
+    elif request.method == "POST" and form.is_valid():
         try:
             if visitor:
                 registration = services.register_visitor(
@@ -444,7 +455,12 @@ def door(request, pk: int):
                 )
                 return redirect("events:door", pk=pk)
     elif request.method == "POST":
-        found = Registration.objects.filter(pk=request.POST.get("registration") or 0, event=event).first()
+        raw = request.POST.get("registration", "")
+        found = (
+            Registration.objects.filter(pk=int(raw), event=event).first()
+            if raw.isdigit() and len(raw) <= 18  # an id, and within the database's integers
+            else None
+        )
         if found is None:
             messages.error(request, _("Inscription introuvable."))
         else:
@@ -459,7 +475,7 @@ def door(request, pk: int):
             except DomainError as error:
                 messages.error(request, error.message)
         url = reverse("events:door", args=[pk])
-        return redirect(f"{url}?q={query}" if query else url)
+        return redirect(f"{url}?{urlencode({'q': query})}" if query else url)
     state = services.door(event, query=query)
     context = {"event": event, "door": state, "query": query, "walk_in": walk_in}
     return render(request, "events/door.html", context, status=400 if walk_in.errors else 200)

@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cocotte.core import ratelimit
 from cocotte.core.errors import Conflict, Forbidden, Invalid
 from cocotte.core.models import audit
 
@@ -228,12 +229,7 @@ def check_signer_password(trainee, password: str) -> None:
 
 def _count_miss(key: str) -> None:
     """One more wrong password, counted atomically (two tries at once both count) for the window."""
-    window = int(PASSWORD_WINDOW.total_seconds())
-    cache.add(key, 0, window)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, window)
+    ratelimit.count(key, int(PASSWORD_WINDOW.total_seconds()))
 
 
 def sign(
@@ -409,6 +405,12 @@ def amend(mark: Mark, *, by, state: str, reason: str) -> Mark:
             raise Forbidden(_("Seule l’équipe du site corrige une feuille close."))
         if not sheet.locked_at:
             raise AttendanceError(_("Cette feuille est encore ouverte : elle se corrige sans motif."))
+        if sheet.sitting.session.status == sheet.sitting.session.Status.COMPLETED:
+            # Its certificates were issued from these sheets: a change now would make them lie.
+            raise AttendanceError(
+                _("La session est clôturée et ses certificats délivrés : sa feuille ne se corrige plus."),
+                code="session_closed",
+            )
         if state == mark.state:
             raise AttendanceError(_("La présence est déjà dans cet état."), field="state")
         before = {"state": mark.state, "reason": mark.reason}

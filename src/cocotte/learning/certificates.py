@@ -121,6 +121,20 @@ def _lock_every_sheet(session: Session, now) -> None:
         attendance.close(sheet, now=now, final=True)
 
 
+def _issue(kind: str, enrolment: Enrolment, attended: Decimal, *, by, now, days) -> Certificate:
+    """One certificate, numbered by year, session and enrolment, its content frozen with its hash."""
+    content = _content(kind, enrolment, attended, by, now, days)
+    return Certificate.objects.create(
+        enrolment=enrolment,
+        kind=kind,
+        number=f"{PREFIX[kind]}-{days[1]:%Y}-{enrolment.session_id:04d}-{enrolment.pk:05d}",
+        hours_attended=attended,
+        content=content,
+        content_hash=_digest(content),
+        issued_by=by,
+    )
+
+
 def close_session(
     session: Session, *, by, outcomes: dict[int, tuple[bool, str]], now=None
 ) -> list[Certificate]:
@@ -165,22 +179,19 @@ def close_session(
             enrolment.save(update_fields=["completed", "assessment_result"])
             attended = hours.get(enrolment.pk, Decimal("0.00"))
             for kind in (Kind.DELIVERY, Kind.COMPLETION):
-                content = _content(kind, enrolment, attended, by, now, days)
-                issued.append(
-                    Certificate.objects.create(
-                        enrolment=enrolment,
-                        kind=kind,
-                        number=f"{PREFIX[kind]}-{days[1]:%Y}-{session.pk:04d}-{enrolment.pk:05d}",
-                        hours_attended=attended,
-                        content=content,
-                        content_hash=_digest(content),
-                        issued_by=by,
-                    )
-                )
+                issued.append(_issue(kind, enrolment, attended, by=by, now=now, days=days))
             if enrolment.completed and session.programme.grants_id:
                 qualifications.grant(
                     session.programme.grants, enrolment.trainee, enrolment=enrolment, site=session.site
                 )
+        # Those who left during the session get the certificate of delivery of the hours they attended
+        # (funders pay those hours); no certificate of completion.
+        left = session.enrolments.filter(status=Enrolment.Status.WITHDRAWN).select_related("trainee")
+        for enrolment in left:
+            attended = hours.get(enrolment.pk, Decimal("0.00"))
+            if attended <= 0:
+                continue
+            issued.append(_issue(Kind.DELIVERY, enrolment, attended, by=by, now=now, days=days))
         session.status = Session.Status.COMPLETED
         session.save(update_fields=["status"])
         audit(by, "learning.session.closed", session, certificates=[c.number for c in issued])

@@ -185,7 +185,9 @@ class ComplaintForm(forms.Form):
         required=False,
     )
     subject = forms.CharField(label=_("Objet"), max_length=200)
-    description = forms.CharField(label=_("Votre réclamation"), widget=forms.Textarea(attrs={"rows": 6}))
+    description = forms.CharField(
+        label=_("Votre réclamation"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )
 
 
 class AnswerForm(forms.Form):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cocotte.accounts import permissions
 from cocotte.billing.views import pdf_response
+from cocotte.core import ratelimit
 from cocotte.core.errors import DomainError
 
 from . import access, attendance, certificates, complaints, qualifications, results, surveys
@@ -522,7 +523,12 @@ def complaint_new(request):
     form = forms.ComplaintForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and ratelimit.exceeded(request, "complaint", limit=10, window_seconds=3600):
+            form.add_error(
+                None, _("Trop de réclamations envoyées depuis cette connexion : réessayez dans une heure.")
+            )
+            status = 429
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 complaints.file_complaint(

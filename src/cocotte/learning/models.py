@@ -204,8 +204,9 @@ class Sitting(models.Model):
     """A block of teaching on one day, in one room, by one trainer; its room is held through the engine."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sittings")
+    # PROTECT: a signed sheet's seal covers its module, so a module that was taught is kept.
     module = models.ForeignKey(
-        Module, on_delete=models.SET_NULL, null=True, blank=True, related_name="sittings"
+        Module, on_delete=models.PROTECT, null=True, blank=True, related_name="sittings"
     )
     start = models.DateTimeField(_("début"))
     end = models.DateTimeField(_("fin"))

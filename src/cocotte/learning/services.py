@@ -305,6 +305,10 @@ def move_sitting(
                 raise halfdays.SittingSigned(
                     _("Cette séance a déjà été émargée : son formateur ne peut plus changer.")
                 )
+        if module is not _KEEP and getattr(module, "pk", None) != current.module_id and _signed(current):
+            raise halfdays.SittingSigned(
+                _("Cette séance a déjà été émargée : son module ne peut plus changer.")
+            )
         before = {"start": current.start.isoformat(), "end": current.end.isoformat(), "room": current.room_id}
         old_times = (current.start, current.end)
         booking = current.booking
@@ -427,7 +431,11 @@ def promote_waiting(session: Session) -> list[Enrolment]:
         return _fill_places(_locked_session(session))
 
 
-def cancel_session(session: Session, *, by, reason: str) -> Session:
+class StillFilled(LearningError):
+    code = "minimum_reached"
+
+
+def cancel_session(session: Session, *, by, reason: str, only_if_underfilled: bool = False) -> Session:
     """Cancel a session (staff, or the scheduler for an under-filled one: `by` a `System`): its rooms released
     through the engine, its live enrolments cancelled, what was to be paid withdrawn or credited, everyone told."""
     if not isinstance(by, System):
@@ -440,6 +448,12 @@ def cancel_session(session: Session, *, by, reason: str) -> Session:
         current = _locked_session(session)
         _check_session_live(current)
         now = timezone.now()
+        if only_if_underfilled and (
+            Enrolment.objects.filter(session=current, status=Status.ACCEPTED).count()
+            >= current.programme.min_trainees
+        ):
+            # Counted again under the lock: an acceptance committed since the job's look keeps it going.
+            raise StillFilled(_("La session a atteint son minimum : elle est maintenue."))
         current.status = Session.Status.CANCELLED
         current.cancelled_at = now
         current.cancel_reason = reason
@@ -584,10 +598,15 @@ def cancel_underfilled(now: datetime | None = None) -> list[int]:
             "maintenue."
         ) % {"min": programme.min_trainees, "days": programme.cancel_days_before}
         try:
-            cancel_session(session, by=System(decided_by=None, reason="under-filled"), reason=reason)
+            cancel_session(
+                session,
+                by=System(decided_by=None, reason="under-filled"),
+                reason=reason,
+                only_if_underfilled=True,
+            )
             cancelled.append(session.pk)
         except LearningError:
-            continue  # cancelled meanwhile
+            continue  # cancelled meanwhile, or filled since the look
     return cancelled
 
 
