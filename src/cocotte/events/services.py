@@ -598,7 +598,8 @@ def check_in(registration: Registration, *, by, now: datetime | None = None) -> 
 
 def register_at_door(event: Event, *, by, name: str, email: str = "") -> Registration:
     """Someone who did not register comes in: the team registers them, arrived, if a place is left (the
-    capacity is the room's: it holds at the door too). Without an address, a placeholder that gets no mail."""
+    capacity is the room's: it holds at the door too). Without an e-mail, they are recorded under an address
+    of the reserved `.invalid` domain (RFC 2606), which no message can reach."""
     name = " ".join(str(name or "").replace("\x00", "").split())[:200]
     email = str(email or "").strip().lower()
     if not name:
