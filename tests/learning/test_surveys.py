@@ -72,3 +72,15 @@ def test_staff_record_the_business(closed, sophie, carol):
     surveys.record_business(closed, by=sophie, created=True, created_on=timezone.localdate())
     closed.refresh_from_db()
     assert closed.business_created
+
+
+def test_the_database_holds_the_scale_whatever_writes(enrol, session, alice):
+    from django.db import IntegrityError, transaction
+
+    from cocotte.learning.models import SurveyResponse
+
+    enrolment = enrol(session, alice)
+    for wrong in ({"overall": 0}, {"overall": 6}, {"overall": 4, "usefulness": 9}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SurveyResponse.objects.create(enrolment=enrolment, kind="hot", **wrong)
+    assert not SurveyResponse.objects.exists()

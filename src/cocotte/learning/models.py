@@ -445,6 +445,19 @@ class Certificate(models.Model):
         return self.number
 
 
+SCALES = ("overall", "content", "trainers", "organisation", "usefulness")
+
+
+def _scale(label, *, required: bool = False) -> models.PositiveSmallIntegerField:
+    """An answer on the surveys' 1–5 scale."""
+    return models.PositiveSmallIntegerField(
+        label,
+        null=not required,
+        blank=not required,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+
+
 class SurveyResponse(models.Model):
     """A trainee's satisfaction: hot at the end of the session, cold three months later."""
 
@@ -454,25 +467,12 @@ class SurveyResponse(models.Model):
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="survey_responses")
     kind = models.CharField(_("questionnaire"), max_length=5, choices=Kind.choices)
-    # Scales from 1 (not at all satisfied) to 5 (very satisfied).
-    overall = models.PositiveSmallIntegerField(
-        _("satisfaction générale"), validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
-    content = models.PositiveSmallIntegerField(
-        _("contenu"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
-    trainers = models.PositiveSmallIntegerField(
-        _("formateurs"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
-    organisation = models.PositiveSmallIntegerField(
-        _("organisation"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
-    usefulness = models.PositiveSmallIntegerField(
-        _("utilité pour le projet"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
+    # Scales from 1 (not at all satisfied) to 5 (very satisfied): held by the database too (Meta).
+    overall = _scale(_("satisfaction générale"), required=True)
+    content = _scale(_("contenu"))
+    trainers = _scale(_("formateurs"))
+    organisation = _scale(_("organisation"))
+    usefulness = _scale(_("utilité pour le projet"))
     would_recommend = models.BooleanField(_("recommanderiez-vous la formation ?"), null=True, blank=True)
     comments = models.TextField(_("commentaires"), blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
@@ -481,7 +481,14 @@ class SurveyResponse(models.Model):
         verbose_name = _("réponse au questionnaire de satisfaction")
         verbose_name_plural = _("réponses aux questionnaires de satisfaction")
         constraints = [
-            models.UniqueConstraint(fields=["enrolment", "kind"], name="learning_one_response_per_survey")
+            models.UniqueConstraint(fields=["enrolment", "kind"], name="learning_one_response_per_survey"),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": 1, f"{name}__lte": 5}) | Q(**{f"{name}__isnull": True}),
+                    name=f"learning_survey_{name}_on_scale",
+                )
+                for name in SCALES
+            ),
         ]
 
     def __str__(self):
