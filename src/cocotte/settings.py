@@ -250,6 +250,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Files only a permission-checked view serves (cocotte.core.files): never under MEDIA_ROOT, no URL.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "private", "base_url": None},
+    },
 }
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step in the demo
 MEDIA_ROOT = DATA_DIR / "media"

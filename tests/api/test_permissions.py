@@ -44,6 +44,7 @@ MATRIX = [
     ("GET /bookings/{booking_id}",                                401,  200,  404,  200,  404, 200),
     ("PATCH /bookings/{booking_id}",                              401,  200,  404,  200,  404, 200),
     ("DELETE /bookings/{booking_id}",                             401,  200,  404,  200,  404, 200),
+    ("POST /bookings/{booking_id}/check-in (too early)",          401,  422,  404,  422,  404, 422),
     ("POST /bookings/{booking_id}/approve",                       401,  403,  404,  200,  404, 200),
     ("POST /bookings/{booking_id}/refuse",                        401,  403,  404,  200,  404, 200),
     ("DELETE /series/{series_id}",                                401,  200,  404,  200,  404, 200),
@@ -120,6 +121,11 @@ def request_for(row: str, world, alice, invoices=None, activities=None) -> tuple
             {"start": paris(day, 12).isoformat(), "end": paris(day, 13).isoformat()},
         ),
         "DELETE /bookings/{booking_id}": ("DELETE", f"/bookings/{world.booking.pk}", None),
+        "POST /bookings/{booking_id}/check-in (too early)": (
+            "POST",
+            f"/bookings/{world.booking.pk}/check-in",
+            None,
+        ),
         "POST /bookings/{booking_id}/approve": ("POST", f"/bookings/{world.request.pk}/approve", {}),
         "POST /bookings/{booking_id}/refuse": (
             "POST",
@@ -152,6 +158,7 @@ ROW_CODES = {
     ("POST /trainings/sessions/{session_id}/enrolments", 409): "already_enrolled",
     ("POST /events/{event_id}/registrations", 409): "already_registered",
     ("DELETE /events/{event_id}/registrations/mine", 404): "not_registered",
+    ("POST /bookings/{booking_id}/check-in (too early)", 422): "check_in_too_early",
 }
 
 

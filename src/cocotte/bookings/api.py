@@ -215,6 +215,9 @@ class BookingOut(Schema):
     booked_by: int | None
     note: str
     staff_reason: str
+    checked_in_at: datetime | None = Field(
+        description="Arrivée notée (par le membre ou l’équipe), sinon null."
+    )
     created_at: datetime
 
     @staticmethod
@@ -656,6 +659,16 @@ def move_booking(request, booking_id: int, payload: MoveIn):
 def cancel_booking(request, booking_id: int):
     booking = services.get_booking_for(request.auth, booking_id)
     return services.cancel(booking, by=request.auth)
+
+
+@router.post(
+    "/bookings/{booking_id}/check-in",
+    response={200: BookingOut, **error_responses(401, 403, 404, 422, 503)},
+    summary="Noter l’arrivée (le membre, d’une demi-heure avant le début à la fin ; l’équipe, jusqu’à 7 jours après)",
+)
+def check_in_booking(request, booking_id: int):
+    booking = services.get_booking_for(request.auth, booking_id)
+    return services.check_in(booking, by=request.auth)
 
 
 @router.post(

@@ -1,6 +1,6 @@
-"""Demo data of bookings: two weeks of history and three weeks ahead at the demo's sites, an office rented for
-months, requests waiting for the team, and with `--bookings N`, N generated bookings over past and future
-years (bulk inserts), for benchmarks (see `cocotte.core.seeding`).
+"""Demo data of bookings: two weeks of history (most of it checked in, a few no-shows) and three weeks ahead
+at the demo's sites, an office rented for months, requests waiting for the team, and with `--bookings N`, N
+generated bookings over past and future years (bulk inserts), for benchmarks (see `cocotte.core.seeding`).
 
 Reads `sites` from spaces' demo and `people` from accounts'.
 """
@@ -64,6 +64,10 @@ def _demo_bookings(context, sites, people, rng):
                 for start, end in _demo_slots(resource, day, span, tz, rng, calendar):
                     member = rng.choice(members)
                     if offset < 0:
+                        # Most members tapped « Je suis arrivé·e » within a quarter of an hour; some never came.
+                        arrived = (
+                            start + timedelta(minutes=rng.randint(0, 15)) if rng.random() < 0.85 else None
+                        )
                         past.append(
                             Booking(
                                 resource=resource,
@@ -72,6 +76,8 @@ def _demo_bookings(context, sites, people, rng):
                                 start=start,
                                 end=end,
                                 note=DEMO_NOTE,
+                                checked_in_at=arrived,
+                                checked_in_by=member if arrived else None,
                             )
                         )
                         continue

@@ -45,6 +45,13 @@ class BookingQuerySet(models.QuerySet):
             )
         return self.filter(end__gt=start, start__lt=end)
 
+    def no_shows(self, now):
+        """Confirmed bookings of members that ended with no arrival recorded. The house's own holds (a
+        training's room, an event's) have nobody to arrive and are never counted."""
+        return self.filter(
+            status=Booking.Status.CONFIRMED, end__lte=now, checked_in_at__isnull=True, held_for=""
+        )
+
 
 class BookingSeries(models.Model):
     """A recurring request (RFC 5545 RRULE); each occurrence is a Booking of its own with its own status."""
@@ -115,6 +122,18 @@ class Booking(models.Model):
     staff_reason = models.TextField(_("motif donné par l’équipe"), blank=True)
     # When the day-before reminder went out (`tasks.remind`): it goes out once. A move clears it.
     reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True, editable=False)
+    # The member's arrival (`services.check_in`): from their phone, or marked by the team in the planner. A
+    # confirmed booking that ends with none is a no-show (`BookingQuerySet.no_shows`).
+    checked_in_at = models.DateTimeField(_("arrivée le"), null=True, blank=True, editable=False)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arrivée notée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -72,6 +72,12 @@ def index(request):
             .order_by("start", "resource__name")[:500]
         ):
             arrivals[booking.resource.site_id].append(booking)
+    for booking in (b for site_arrivals in arrivals.values() for b in site_arrivals):
+        booking.may_check_in = (
+            booking.status == Booking.Status.CONFIRMED
+            and booking.checked_in_at is None
+            and booking.start - services.CHECK_IN_EARLY <= now
+        )
     entries = [{"site": s, "pending": s.pending, "arrivals": arrivals[s.pk]} for s in sites]
     return render(request, "bookings/planner_index.html", {"entries": entries})
 
@@ -92,15 +98,35 @@ def site(request, site_slug: str):
     return render(request, "bookings/planner.html", context, status=status)
 
 
-def _pending(request, booking_id: int) -> Booking:
+def _site_booking(request, booking_id: int) -> Booking:
+    """A booking of a site the user is staff of; anyone else's answer is a 404, as if it did not exist."""
     try:
         booking = services.get_booking_for(request.user, booking_id)
     except NotFound as error:
         raise Http404 from error
-    # Its own member may see the booking, not the team's decision pages about it.
     if not permissions.is_site_staff(request.user, booking.resource.site_id):
         raise Http404
     return booking
+
+
+@login_required
+@require_POST
+def check_in(request, booking_id: int):
+    """The team marks an arrival in today's list (a member without a phone, or who forgot)."""
+    booking = _site_booking(request, booking_id)
+    try:
+        services.check_in(booking, by=request.user)
+    except BookingError as error:
+        messages.error(request, error.message)
+    else:
+        name = booking.member.get_full_name() or booking.member.email
+        messages.success(request, _("Arrivée de %(name)s notée.") % {"name": name})
+    return redirect("planner:index")
+
+
+def _pending(request, booking_id: int) -> Booking:
+    # Its own member may see the booking, not the team's decision pages about it.
+    return _site_booking(request, booking_id)
 
 
 @login_required

@@ -10,4 +10,5 @@ urlpatterns = [
     path("planning/<slug:site_slug>/indisponibilite/", planner.block, name="block"),
     path("demandes/<int:booking_id>/valider/", planner.approve, name="approve"),
     path("demandes/<int:booking_id>/refuser/", planner.refuse, name="refuse"),
+    path("reservations/<int:booking_id>/arrivee/", planner.check_in, name="check_in"),
 ]

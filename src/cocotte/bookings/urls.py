@@ -10,5 +10,6 @@ urlpatterns = [
     path("mes-reservations/", views.mine, name="mine"),
     path("mes-reservations/<int:booking_id>/deplacer/", views.move, name="move"),
     path("mes-reservations/<int:booking_id>/annuler/", views.cancel, name="cancel"),
+    path("mes-reservations/<int:booking_id>/arrivee/", views.check_in, name="check_in"),
     path("mes-reservations/serie/<int:series_id>/annuler/", views.cancel_series, name="cancel_series"),
 ]

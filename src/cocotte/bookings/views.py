@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cocotte.accounts import permissions
 from cocotte.core.formats import describe_deadline, describe_period
@@ -297,9 +297,17 @@ def _describe(bookings, *, cards: bool = False, by=None) -> None:
             if not cards:
                 continue
             booking.moment = describe_deadline(booking.start)
+            if booking.checked_in_at:
+                booking.arrived_at = f"{timezone.localtime(booking.checked_in_at):%H:%M}"
             booking.changeable = rules.may_change(by, booking, now)
             deadline = rules.change_deadline(booking)
             booking.deadline = describe_deadline(deadline) if booking.changeable and deadline > now else ""
+        booking.can_check_in = (
+            booking.status == Booking.Status.CONFIRMED
+            and booking.checked_in_at is None
+            and booking.start - services.CHECK_IN_EARLY <= now < booking.end
+        )
+        booking.check_in_url = reverse("bookings:check_in", args=[booking.pk])
         booking.move_url = reverse("bookings:move", args=[booking.pk])
         booking.cancel_url = reverse("bookings:cancel", args=[booking.pk])
         if booking.series_id:
@@ -350,6 +358,20 @@ def cancel(request, booking_id: int):
             messages.success(request, _("Réservation annulée."))
         return redirect("bookings:mine")
     return render(request, "bookings/cancel.html", {"booking": booking})
+
+
+@login_required
+@require_POST
+def check_in(request, booking_id: int):
+    """« J’arrive » from the member's phone: their booking of the moment is marked as begun."""
+    booking = _booking(request, booking_id)
+    try:
+        services.check_in(booking, by=request.user)
+    except BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Arrivée notée. Bonne journée !"))
+    return redirect("bookings:mine")
 
 
 @login_required
