@@ -20,7 +20,7 @@ from cocotte.accounts import permissions
 from cocotte.core.timeutils import day_bounds, local_date, zone
 from cocotte.spaces.models import Site
 
-from . import services
+from . import rules, services
 from .errors import BookingError, NotFound
 from .forms import BlockForm, RefuseForm
 from .models import Booking
@@ -73,11 +73,7 @@ def index(request):
         ):
             arrivals[booking.resource.site_id].append(booking)
     for booking in (b for site_arrivals in arrivals.values() for b in site_arrivals):
-        booking.may_check_in = (
-            booking.status == Booking.Status.CONFIRMED
-            and booking.checked_in_at is None
-            and booking.start - services.CHECK_IN_EARLY <= now
-        )
+        booking.may_check_in = rules.may_check_in(request.user, booking, now)
     entries = [{"site": s, "pending": s.pending, "arrivals": arrivals[s.pk]} for s in sites]
     return render(request, "bookings/planner_index.html", {"entries": entries})
 
@@ -99,7 +95,8 @@ def site(request, site_slug: str):
 
 
 def _site_booking(request, booking_id: int) -> Booking:
-    """A booking of a site the user is staff of; anyone else's answer is a 404, as if it did not exist."""
+    """A booking of a site the user is staff of; anyone else's answer is a 404, as if it did not exist (its own
+    member may see the booking, not the team's pages about it)."""
     try:
         booking = services.get_booking_for(request.user, booking_id)
     except NotFound as error:
@@ -124,15 +121,10 @@ def check_in(request, booking_id: int):
     return redirect("planner:index")
 
 
-def _pending(request, booking_id: int) -> Booking:
-    # Its own member may see the booking, not the team's decision pages about it.
-    return _site_booking(request, booking_id)
-
-
 @login_required
 @require_POST
 def approve(request, booking_id: int):
-    booking = _pending(request, booking_id)
+    booking = _site_booking(request, booking_id)
     try:
         services.approve(booking, by=request.user)
         messages.success(request, _("Demande validée : le membre est prévenu par e-mail."))
@@ -144,7 +136,7 @@ def approve(request, booking_id: int):
 @login_required
 @require_POST
 def refuse(request, booking_id: int):
-    booking = _pending(request, booking_id)
+    booking = _site_booking(request, booking_id)
     form = RefuseForm(request.POST)
     if form.is_valid():
         try:

@@ -61,46 +61,44 @@ def expected_on(site: Site, day: date) -> list[dict]:
     return list(members.values())
 
 
-def _member_days(
-    member, site: Site, first_day: date, last_day: date, *, checked_in: bool
-) -> dict[date, dict]:
+def _member_bookings(member, site: Site, first_day: date, last_day: date):
+    """(local day, booking as a dict) of the member's confirmed workspace bookings starting in the period."""
     tz = zone(site.timezone)
     start, _ = day_bounds(first_day, tz)
     _, end = day_bounds(last_day, tz)
-    days: dict[date, dict] = {}
     rows = (
         _workspace_bookings(site, start, end)
-        .filter(member=member, checked_in_at__isnull=not checked_in)
+        .filter(member=member)
         .values("start", "end", "resource__name", "checked_in_at")
     )
     for booking in rows:
         day = booking["start"].astimezone(tz).date()
-        if not first_day <= day <= last_day:
+        if first_day <= day <= last_day:
+            yield day, booking
+
+
+def days_worked(member, site: Site, first_day: date, last_day: date) -> list[dict]:
+    """The local days of [first_day, last_day] on which the member arrived (a checked-in workspace booking):
+    `day`, `start` (first arrival), `end` (last departure), `resource_name`, `checked_in_at`."""
+    days: dict[date, dict] = {}
+    for day, booking in _member_bookings(member, site, first_day, last_day):
+        if booking["checked_in_at"] is None:
             continue
         entry = days.get(day)
         if entry is None:
             days[day] = {"day": day, **_row(booking)}
         else:
             entry["end"] = max(entry["end"], booking["end"])
-    return days
-
-
-def days_worked(member, site: Site, first_day: date, last_day: date) -> list[dict]:
-    """The local days of [first_day, last_day] on which the member arrived (a checked-in workspace booking):
-    `day`, `start` (first arrival), `end` (last departure), `resource_name`, `checked_in_at`."""
-    return sorted(_member_days(member, site, first_day, last_day, checked_in=True).values(), key=_by_day)
+    return [days[day] for day in sorted(days)]
 
 
 def days_booked_not_checked_in(member, site: Site, first_day: date, last_day: date) -> list[date]:
     """Days with a confirmed workspace booking, already begun, and no arrival recorded (not on a statement)."""
-    worked = _member_days(member, site, first_day, last_day, checked_in=True)
     now = timezone.now()
-    return sorted(
-        day
-        for day, entry in _member_days(member, site, first_day, last_day, checked_in=False).items()
-        if day not in worked and entry["start"] <= now
-    )
-
-
-def _by_day(entry: dict) -> date:
-    return entry["day"]
+    worked, missed = set(), set()
+    for day, booking in _member_bookings(member, site, first_day, last_day):
+        if booking["checked_in_at"] is not None:
+            worked.add(day)
+        elif booking["start"] <= now:
+            missed.add(day)
+    return sorted(missed - worked)

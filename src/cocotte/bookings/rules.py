@@ -265,6 +265,41 @@ def check_before_deadline(by, booking: Booking, now: datetime) -> None:
         )
 
 
+# A member may say they have arrived from a little before their booking starts until it ends; the team may
+# also record an arrival afterwards (someone forgot to tap the button), within a week.
+CHECK_IN_EARLY = timedelta(minutes=30)
+STAFF_CHECK_IN_LATE = timedelta(days=7)
+
+
+def check_check_in_window(by, booking: Booking, now: datetime) -> None:
+    """Whether `by` may record the member's arrival now (`services.check_in`): a confirmed booking, in its window."""
+    if booking.status != Status.CONFIRMED:
+        raise InvalidBooking(
+            _("Seule une réservation confirmée peut être pointée."), code="check_in_not_confirmed"
+        )
+    if now < booking.start - CHECK_IN_EARLY:
+        raise InvalidBooking(
+            _("L’arrivée se note au plus tôt une demi-heure avant le début de la réservation."),
+            code="check_in_too_early",
+        )
+    late = STAFF_CHECK_IN_LATE if acts_as_staff(by, booking.resource.site_id) else timedelta()
+    if now >= booking.end + late:
+        raise InvalidBooking(
+            _("Cette réservation est finie : son arrivée ne se note plus."), code="check_in_closed"
+        )
+
+
+def may_check_in(by, booking: Booking, now: datetime) -> bool:
+    """Whether pages offer to record the arrival: not yet recorded, and `check_check_in_window` lets it."""
+    if booking.checked_in_at is not None:
+        return False
+    try:
+        check_check_in_window(by, booking, now)
+    except InvalidBooking:
+        return False
+    return True
+
+
 def initial_status(resource: Resource, by) -> str:
     if resource.requires_approval and not acts_as_staff(by, resource.site_id):
         return Status.PENDING

@@ -45,6 +45,7 @@ from .rules import (
     System,
     acts_as_staff,
     check_before_deadline,
+    check_check_in_window,
     check_may_book_for,
     check_may_manage,
     check_period,
@@ -545,12 +546,6 @@ def cancel(booking: Booking, *, by, reason: str = "") -> Booking:
     return current
 
 
-# A member may say they have arrived from a little before their booking starts until it ends; the team may
-# also record an arrival afterwards (someone forgot to tap the button), within a week.
-CHECK_IN_EARLY = timedelta(minutes=30)
-STAFF_CHECK_IN_LATE = timedelta(days=7)
-
-
 def check_in(booking: Booking, *, by) -> Booking:
     """Record that the member has arrived: they themselves, or the site's staff for them. Again is a no-op."""
     check_may_manage(by, booking)
@@ -560,22 +555,7 @@ def check_in(booking: Booking, *, by) -> Booking:
         check_may_manage(by, current)
         if current.checked_in_at is not None:
             return current
-        if current.status != Status.CONFIRMED:
-            raise InvalidBooking(
-                _("Seule une réservation confirmée peut être pointée."), code="check_in_not_confirmed"
-            )
-        if now < current.start - CHECK_IN_EARLY:
-            raise InvalidBooking(
-                _("L’arrivée se note au plus tôt une demi-heure avant le début de la réservation."),
-                code="check_in_too_early",
-            )
-        latest = current.end + (
-            STAFF_CHECK_IN_LATE if acts_as_staff(by, current.resource.site_id) else timedelta()
-        )
-        if now >= latest:
-            raise InvalidBooking(
-                _("Cette réservation est finie : son arrivée ne se note plus."), code="check_in_closed"
-            )
+        check_check_in_window(by, current, now)
         current.checked_in_at = now
         current.checked_in_by = person(by)
         current.save(update_fields=["checked_in_at", "checked_in_by", "updated_at"])

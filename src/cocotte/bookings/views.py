@@ -302,11 +302,7 @@ def _describe(bookings, *, cards: bool = False, by=None) -> None:
             booking.changeable = rules.may_change(by, booking, now)
             deadline = rules.change_deadline(booking)
             booking.deadline = describe_deadline(deadline) if booking.changeable and deadline > now else ""
-        booking.can_check_in = (
-            booking.status == Booking.Status.CONFIRMED
-            and booking.checked_in_at is None
-            and booking.start - services.CHECK_IN_EARLY <= now < booking.end
-        )
+        booking.can_check_in = rules.may_check_in(by, booking, now)
         booking.check_in_url = reverse("bookings:check_in", args=[booking.pk])
         booking.move_url = reverse("bookings:move", args=[booking.pk])
         booking.cancel_url = reverse("bookings:cancel", args=[booking.pk])
